@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# The hwpoison series on Linux 6.12: build, boot under QEMU, test.
+#   make check [KERNEL=stock] [T=GLOB]   all tests (or those matching GLOB)
+#   make run                            live demo of the subsystem at work
+#   make shell                          interactive guest shell
+#   make build [KERNEL=stock]           just build the kernel and the guest
+# Everything is built under build/ (ignored by git).
+
+KERNEL ?= ours
+T ?=
+HARNESS := tools/testing/hwpoison/hwpoison-harness
+DEPS := tools/testing/hwpoison/deps.sh
+
+.PHONY: check run shell build assemble deps clean
+
+check: deps
+	@python3 $(HARNESS) check --kernel $(KERNEL) --tests '$(T)'
+
+run: deps
+	@python3 $(HARNESS) run --kernel $(KERNEL)
+
+shell: deps
+	@python3 $(HARNESS) shell --kernel $(KERNEL)
+
+build: deps
+	@python3 $(HARNESS) build --kernel $(KERNEL)
+
+assemble: deps
+	@python3 $(HARNESS) assemble
+
+deps:
+	@sh $(DEPS)
+
+clean:
+	rm -rf build/obj-ours build/obj-stock build/src-ours build/guest \
+		build/kmod-* build/initramfs-*

@@ -1,0 +1,357 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Base tree, assembly of our series, kernel and guest builds.
+
+Layout under build/ (ignored by git):
+  base/linux-source-6.12/   pristine Debian base, unpacked once
+  src-ours/                 base + our files + patches/series (assembled)
+  obj-ours/, obj-stock/     O= objects of the two kernels (same config)
+  guest/                    static guest programs
+  kmod-KERNEL/              out-of-tree KUnit modules per kernel
+  initramfs-KERNEL.cpio.gz  the guest's root
+"""
+
+import gzip
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+from . import paths
+from .util import log, run, sh_out
+
+BASE_PACKAGE = 'linux-source-6.12'
+BASE_TARBALL = '/usr/src/linux-source-6.12.tar.xz'
+
+# Top-level kernel directories: files of ours under them are overlaid whole.
+KERNEL_TOP_DIRS = ('arch', 'block', 'Documentation', 'drivers', 'fs',
+                   'include', 'init', 'kernel', 'lib', 'mm', 'samples',
+                   'scripts', 'security', 'tools', 'virt')
+# Our own host-side harness is not part of the kernel tree.
+NOT_OVERLAID = ('tools/testing/hwpoison/',)
+
+
+def base_version():
+    """Return (kernelversion, Debian package version) of the base."""
+    kver = sh_out(['make', '-s', '-C', paths.BASE, 'kernelversion'])
+    try:
+        dver = sh_out(['dpkg-query', '-W', '-f=${Version}', BASE_PACKAGE])
+    except subprocess.CalledProcessError:
+        dver = 'unknown'
+    return kver, dver
+
+
+def ensure_base():
+    """Unpack Debian's linux-source-6.12 into build/base once."""
+    if os.path.exists(os.path.join(paths.BASE, 'Makefile')):
+        return
+    if not os.path.exists(BASE_TARBALL):
+        run(['apt-get', 'install', '-y', '-q', BASE_PACKAGE])
+    log(f'unpacking {BASE_TARBALL}')
+    tmp = paths.BASE_DIR + '.tmp'
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    run(['tar', '-xJf', BASE_TARBALL, '-C', tmp])
+    shutil.rmtree(paths.BASE_DIR, ignore_errors=True)
+    os.rename(tmp, paths.BASE_DIR)
+
+
+def _overlay_files():
+    """Our files that go into the kernel tree, as repo-relative paths."""
+    out = []
+    for top in KERNEL_TOP_DIRS:
+        root = os.path.join(paths.REPO, top)
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            for name in sorted(filenames):
+                rel = os.path.relpath(os.path.join(dirpath, name), paths.REPO)
+                if not rel.startswith(NOT_OVERLAID):
+                    out.append(rel)
+    return out
+
+
+def _series():
+    """The ordered patch files named by patches/series."""
+    series = os.path.join(paths.REPO, 'patches', 'series')
+    if not os.path.exists(series):
+        return []
+    names = []
+    with open(series) as f:
+        for line in f:
+            line = line.split('#', 1)[0].strip()
+            if line:
+                names.append(os.path.join(paths.REPO, 'patches', line))
+    return names
+
+
+def _replaced():
+    """Upstream files that ours take the place of (patches/replaced)."""
+    path = os.path.join(paths.REPO, 'patches', 'replaced')
+    if not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [l.split('#', 1)[0].strip() for l in f
+                if l.split('#', 1)[0].strip()]
+
+
+def _patch_paths(patch):
+    """Files a git-format patch touches."""
+    touched = set()
+    with open(patch, errors='replace') as f:
+        for line in f:
+            if line.startswith(('--- a/', '+++ b/')):
+                touched.add(line[6:].rstrip('\n').split('\t')[0])
+    return touched
+
+
+def _same(a, b):
+    if not os.path.exists(b) or os.path.getsize(a) != os.path.getsize(b):
+        return False
+    with open(a, 'rb') as fa, open(b, 'rb') as fb:
+        return fa.read() == fb.read()
+
+
+def assemble():
+    """Assemble src-ours = base + our files - replaced files + our patches.
+
+    Only files whose content changes are rewritten, so the O= objects stay
+    valid and an edit to one of our files rebuilds only what depends on it.
+    A patch that does not apply exactly (fuzz or reject) stops the build.
+    """
+    ensure_base()
+    src = paths.SRC_OURS
+    if not os.path.exists(os.path.join(src, 'Makefile')):
+        log('copying the base to build/src-ours (once)')
+        tmp = src + '.tmp'
+        shutil.rmtree(tmp, ignore_errors=True)
+        run(['cp', '-a', paths.BASE, tmp])
+        os.rename(tmp, src)
+
+    overlay = _overlay_files()
+    patches = _series()
+    replaced = _replaced()
+    touched = set(overlay) | set(replaced)
+    for p in patches:
+        touched |= _patch_paths(p)
+
+    stage = os.path.join(paths.BUILD, 'stage-ours')
+    shutil.rmtree(stage, ignore_errors=True)
+    os.makedirs(stage)
+    for rel in sorted(touched):
+        b = os.path.join(paths.BASE, rel)
+        if os.path.isfile(b):
+            os.makedirs(os.path.dirname(os.path.join(stage, rel)), exist_ok=True)
+            shutil.copy2(b, os.path.join(stage, rel))
+    for rel in overlay:
+        dst = os.path.join(stage, rel)
+        os.makedirs(os.path.dirname(dst), exist_ok=True)
+        shutil.copy2(os.path.join(paths.REPO, rel), dst)
+    for rel in replaced:
+        if os.path.exists(os.path.join(stage, rel)):
+            os.unlink(os.path.join(stage, rel))
+    for p in patches:
+        res = subprocess.run(['patch', '-p1', '--fuzz=0', '--forward',
+                              '--batch', '--no-backup-if-mismatch',
+                              '--reject-file=-', '-d', stage, '-i', p],
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True)
+        if res.returncode:
+            sys.exit(f'hwpt: patch {os.path.relpath(p, paths.REPO)} does not '
+                     f'apply to the base:\n{res.stdout}')
+
+    manifest_path = os.path.join(src, '.hwpt-manifest.json')
+    try:
+        with open(manifest_path) as f:
+            old = set(json.load(f))
+    except (OSError, ValueError):
+        old = set()
+
+    changed = 0
+    for rel in sorted(touched):
+        s, d = os.path.join(stage, rel), os.path.join(src, rel)
+        if os.path.exists(s):
+            if not _same(s, d):
+                os.makedirs(os.path.dirname(d), exist_ok=True)
+                shutil.copyfile(s, d)
+                shutil.copymode(s, d)
+                changed += 1
+        elif os.path.exists(d):
+            os.unlink(d)
+            changed += 1
+    # Files we no longer touch go back to the base's version.
+    for rel in sorted(old - touched):
+        b, d = os.path.join(paths.BASE, rel), os.path.join(src, rel)
+        if os.path.exists(b):
+            shutil.copy2(b, d)
+        elif os.path.exists(d):
+            os.unlink(d)
+        changed += 1
+    with open(manifest_path, 'w') as f:
+        json.dump(sorted(touched), f)
+    shutil.rmtree(stage)
+    log(f'assembled ours: {len(overlay)} files of ours, {len(patches)} '
+        f'patches, {len(replaced)} upstream files replaced, '
+        f'{changed} files changed since last time')
+
+
+def kernel_src(kernel):
+    return paths.BASE if kernel == 'stock' else paths.SRC_OURS
+
+
+def _make_env():
+    env = dict(os.environ)
+    env.setdefault('CCACHE_DIR', os.path.expanduser('~/.cache/ccache'))
+    env['CCACHE_BASEDIR'] = paths.BUILD
+    env['CCACHE_NOHASHDIR'] = '1'
+    env['KBUILD_BUILD_TIMESTAMP'] = '2024-01-01'
+    env['KBUILD_BUILD_USER'] = 'hwpt'
+    env['KBUILD_BUILD_HOST'] = 'hwpt'
+    return env
+
+
+def _make(kernel, *targets, extra=()):
+    obj = paths.obj(kernel)
+    cmd = ['make', '-C', kernel_src(kernel), f'O={obj}', 'CC=ccache gcc',
+           f'-j{os.cpu_count() or 2}', *extra, *targets]
+    return run(cmd, env=_make_env(), quiet=True,
+               logfile=os.path.join(paths.BUILD, f'build-{kernel}.log'))
+
+
+def configure(kernel):
+    """allnoconfig + our fragment, regenerated only when the fragment changes."""
+    obj = paths.obj(kernel)
+    os.makedirs(obj, exist_ok=True)
+    frag = paths.CONFIG_FRAGMENT
+    with open(frag, 'rb') as f:
+        digest = hashlib.sha256(f.read()).hexdigest()
+    stamp = os.path.join(obj, '.hwpt-config-stamp')
+    if os.path.exists(os.path.join(obj, '.config')) and \
+            os.path.exists(stamp) and open(stamp).read() == digest:
+        return
+    log(f'configuring {kernel}: allnoconfig + {os.path.relpath(frag, paths.REPO)}')
+    _make(kernel, 'allnoconfig')
+    run([os.path.join(kernel_src(kernel), 'scripts/kconfig/merge_config.sh'),
+         '-m', '-O', obj, os.path.join(obj, '.config'), frag], quiet=True,
+        cwd=kernel_src(kernel))
+    _make(kernel, 'olddefconfig')
+    missing = []
+    with open(os.path.join(obj, '.config')) as f:
+        have = set(l.strip() for l in f)
+    with open(frag) as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith('CONFIG_') and line not in have:
+                missing.append(line)
+    if missing:
+        sys.exit('hwpt: the config fragment did not take: ' + ', '.join(missing))
+    with open(stamp, 'w') as f:
+        f.write(digest)
+
+
+def build_kernel(kernel):
+    """Build bzImage (and modules) for @kernel; returns the seconds taken."""
+    if kernel == 'ours':
+        assemble()
+    else:
+        ensure_base()
+    configure(kernel)
+    t = time.time()
+    log(f'building {kernel} kernel (log: build/build-{kernel}.log)')
+    _make(kernel, 'bzImage', 'modules')
+    return time.time() - t
+
+
+def build_kunit_modules(kernel):
+    """Build the out-of-tree KUnit modules against @kernel."""
+    mdir = os.path.join(paths.BUILD, f'kmod-{kernel}')
+    os.makedirs(mdir, exist_ok=True)
+    kdir = os.path.join(paths.HARNESS, 'kunit')
+    for name in os.listdir(kdir):
+        s, d = os.path.join(kdir, name), os.path.join(mdir, name)
+        if not _same(s, d):
+            shutil.copy2(s, d)
+    _make(kernel, 'modules', extra=[f'M={mdir}'])
+    return sorted(os.path.join(mdir, n) for n in os.listdir(mdir)
+                  if n.endswith('.ko'))
+
+
+GUEST_PROGRAMS = {
+    # name: (source relative to the repo, extra include dirs in the base)
+    'hwpt-victim': ('tools/testing/hwpoison/guest/hwpt-victim.c', ()),
+    'hwpt-write': ('tools/testing/hwpoison/guest/hwpt-write.c', ()),
+    'hwpt-pfn': ('tools/testing/hwpoison/guest/hwpt-pfn.c', ()),
+    'memory-failure': ('tools/testing/selftests/mm/memory-failure.c',
+                       ('tools/testing/selftests/mm',)),
+}
+
+
+def build_guest_programs():
+    """Static guest programs, rebuilt when their source is newer."""
+    out = os.path.join(paths.BUILD, 'guest', 'bin')
+    os.makedirs(out, exist_ok=True)
+    for name, (src, incs) in GUEST_PROGRAMS.items():
+        s, o = os.path.join(paths.REPO, src), os.path.join(out, name)
+        if os.path.exists(o) and os.path.getmtime(o) >= os.path.getmtime(s):
+            continue
+        cmd = ['gcc', '-static', '-O2', '-g', '-Wall', '-o', o, s]
+        for inc in incs:
+            cmd += ['-I', os.path.join(paths.BASE, inc)]
+        run(cmd, quiet=True)
+    return out
+
+
+def _cpio_entry(out, name, mode, data=b'', rdev=(0, 0), ino=[1000]):
+    """One newc cpio member (no root or mknod needed for device nodes)."""
+    ino[0] += 1
+    name_b = name.encode() + b'\0'
+    hdr = '070701' + ''.join(f'{v:08x}' for v in (
+        ino[0], mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1],
+        len(name_b), 0))
+    out.write(hdr.encode() + name_b)
+    out.write(b'\0' * ((4 - (110 + len(name_b)) % 4) % 4))
+    out.write(data)
+    out.write(b'\0' * ((4 - len(data) % 4) % 4))
+
+
+def build_initramfs(kernel, modules):
+    """Write a gzipped newc cpio: busybox, init, agent, our programs, modules."""
+    bindir = build_guest_programs()
+    files = {
+        'init': (0o100755, os.path.join(paths.HARNESS, 'guest', 'init')),
+        'hwpt/agent.sh': (0o100755, os.path.join(paths.HARNESS, 'guest', 'agent.sh')),
+        'etc/profile': (0o100644, os.path.join(paths.HARNESS, 'guest', 'profile')),
+        'bin/busybox': (0o100755, '/bin/busybox'),
+    }
+    for name in sorted(os.listdir(bindir)):
+        files[f'hwpt/bin/{name}'] = (0o100755, os.path.join(bindir, name))
+    for m in modules:
+        files[f'hwpt/modules/{os.path.basename(m)}'] = (0o100644, m)
+    dirs = sorted({os.path.dirname(n) for n in files if os.path.dirname(n)} |
+                  {'dev', 'proc', 'sys', 'tmp', 'mnt', 'root', 'etc', 'sbin'})
+    out_path = paths.initramfs(kernel)
+    with gzip.open(out_path + '.tmp', 'wb', compresslevel=1) as out:
+        for d in dirs:
+            _cpio_entry(out, d, 0o040755)
+        _cpio_entry(out, 'dev/console', 0o020600, rdev=(5, 1))
+        for name in sorted(files):
+            mode, src = files[name]
+            with open(src, 'rb') as f:
+                _cpio_entry(out, name, mode, f.read())
+        _cpio_entry(out, 'TRAILER!!!', 0)
+    os.replace(out_path + '.tmp', out_path)
+    return out_path
+
+
+def build_all(kernel):
+    """Everything a boot of @kernel needs; returns a dict of facts."""
+    t0 = time.time()
+    secs = build_kernel(kernel)
+    mods = build_kunit_modules(kernel)
+    initrd = build_initramfs(kernel, mods)
+    kver, dver = base_version()
+    return {'kernel': kernel, 'bzimage': paths.bzimage(kernel),
+            'initrd': initrd, 'kernel_build_s': secs,
+            'build_s': time.time() - t0, 'base': f'{BASE_PACKAGE} {kver} '
+            f'(Debian {dver})'}

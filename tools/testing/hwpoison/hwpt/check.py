@@ -1,0 +1,204 @@
+# SPDX-License-Identifier: GPL-2.0
+"""`make check`: build one kernel, boot it, run the three layers, report.
+
+Order in the shared boot: KUnit modules, kselftests, host scenarios, and
+last the scenarios that inject real machine checks (the kernel refuses
+unpoison after one).  Scenarios with boot='own' get a guest each.  Kernel
+log lines that BAD_LOG matches fail the item that was running when they
+appeared; those outside any item fail 'boot.kernel-log'.
+"""
+
+import fnmatch
+import os
+import re
+import sys
+import time
+
+from . import build, paths, results, scenarios
+from .results import FAIL, PASS, SKIP, Result
+from .util import fmt_secs, log
+from .vm import Guest, GuestError
+
+KSELFTESTS = ('memory-failure',)
+
+
+def implementation(kernel):
+    if kernel == 'stock':
+        return 'upstream mm/memory-failure.c, no series'
+    replaced = build._replaced()
+    if 'mm/memory-failure.c' in replaced:
+        return 'our mm/memory-failure/ core'
+    return 'upstream mm/memory-failure.c + our series (our core not yet default)'
+
+
+class Selector:
+    """`--tests GLOB`: which items to run and which results to keep."""
+
+    def __init__(self, glob):
+        self.glob = glob
+        head = re.split(r'[*?\[]', glob)[0] if glob else ''
+        self.head = head
+
+    def may_match(self, prefix):
+        return not self.glob or prefix.startswith(self.head) or \
+            self.head.startswith(prefix)
+
+    def keep(self, name):
+        return not self.glob or fnmatch.fnmatchcase(name, self.glob)
+
+
+class Item:
+    """One unit of work in a boot; returns results."""
+
+    def __init__(self, name, run, allow=(), timeout=300):
+        self.name, self.run, self.allow, self.timeout = name, run, allow, timeout
+
+
+def kunit_item(module):
+    base = os.path.basename(module)
+
+    def run(g):
+        mark = g.console_mark()
+        rc, out = g.sh(f'insmod /hwpt/modules/{base}', 300)
+        if rc:
+            return [Result(f'kunit.{base}', FAIL, 'insmod failed', out)]
+        g.wait_console(r'# Totals: pass:\d+', mark, 30)
+        res = results.parse_ktap(g.console(mark))
+        g.sh(f'rmmod {base[:-3]}')
+        return res
+    return Item(f'kunit.{base}', run)
+
+
+def kselftest_item(name):
+    def run(g):
+        rc, out = g.sh(f'/hwpt/bin/{name}', 600)
+        res = results.parse_tap(out, 'kselftest')
+        if not res or (rc and not any(r.status == FAIL for r in res)):
+            res.append(Result(f'kselftest.{name}', FAIL,
+                              f'exit status {rc}', out[-3000:]))
+        return res
+    return Item(f'kselftest.{name}', run, timeout=600)
+
+
+def scenario_item(sc):
+    def run(g):
+        try:
+            sc.fn(g)
+        except scenarios.Fail as e:
+            return [Result(sc.name, FAIL, str(e))]
+        except scenarios.Skip as e:
+            return [Result(sc.name, SKIP, str(e))]
+        return [Result(sc.name, PASS)]
+    return Item(sc.name, run, allow=sc.allow, timeout=sc.timeout)
+
+
+def run_boot(facts, logdir, name, items, append=''):
+    """Boot a guest and run @items in it; restart the guest after a hang."""
+    out = []
+    g = None
+    boot_marks = []
+    for item in items:
+        if g is None or not g.alive():
+            if g:
+                g.stop()
+            g = Guest(facts['bzimage'], facts['initrd'], logdir,
+                      name=f'{name}{len(boot_marks) or ""}', append=append)
+            log(f'booting {facts["kernel"]} ({g.name})')
+            try:
+                g.start()
+            except GuestError as e:
+                out.append(Result(f'boot.{g.name}', FAIL, str(e),
+                                  g.console()[-4000:]))
+                g.stop()
+                return out
+            log(f'booted in {g.boot_s:.1f}s')
+            boot_marks.append([g, 0, []])
+        mark = g.console_mark()
+        log(f'running {item.name}')
+        try:
+            res = item.run(g)
+        except GuestError as e:
+            res = [Result(item.name, FAIL, str(e), g.console(mark)[-4000:])]
+            g.stop()
+        time.sleep(0.2)     # let the console catch up
+        end = g.console_mark()
+        boot_marks[-1][2].append((mark, end))
+        bad = results.log_problems(g.console(mark)[:end - mark], item.allow)
+        if bad:
+            failed = [r for r in res if r.status == FAIL]
+            if len(res) == 1:
+                res[0].status, res[0].excerpt = FAIL, bad
+                res[0].detail = res[0].detail or 'kernel log'
+            elif not failed:
+                res.append(Result(f'{item.name}.kernel-log', FAIL,
+                                  'kernel log', bad))
+        out += res
+    if g:
+        g.stop()
+    # Whatever no item was running for: boot and shutdown.
+    for g, _, spans in boot_marks:
+        text, pos = '', 0
+        full = g.console()
+        for a, b in spans:
+            text += full[pos:a]
+            pos = b
+        text += full[pos:]
+        bad = results.log_problems(text)
+        if bad:
+            out.append(Result(f'boot.{g.name}.kernel-log', FAIL, 'kernel log',
+                              bad))
+    return out
+
+
+def main(kernel, tests_glob=''):
+    t0 = time.time()
+    sel = Selector(tests_glob)
+    facts = build.build_all(kernel)
+    stamp = time.strftime('%Y%m%d-%H%M%S')
+    logdir = os.path.join(paths.LOGS, f'{stamp}-{kernel}')
+    os.makedirs(logdir, exist_ok=True)
+    latest = os.path.join(paths.LOGS, f'latest-{kernel}')
+    if os.path.islink(latest):
+        os.unlink(latest)
+    os.symlink(os.path.basename(logdir), latest)
+    facts.update(logdir=logdir, implementation=implementation(kernel))
+    log(f'base {facts["base"]}; kernel={kernel}: {facts["implementation"]}')
+
+    shared, late, own = [], [], []
+    if sel.may_match('kunit.'):
+        mods = sorted(n for n in os.listdir(os.path.join(paths.BUILD,
+                                                         f'kmod-{kernel}'))
+                      if n.endswith('.ko'))
+        shared += [kunit_item(os.path.join(paths.BUILD, f'kmod-{kernel}', m))
+                   for m in mods]
+    for ks in KSELFTESTS:
+        if sel.may_match('kselftest.'):
+            shared.append(kselftest_item(ks))
+    for sc in scenarios.SCENARIOS:
+        if not sel.may_match(sc.name):
+            continue
+        if sc.boot == 'own':
+            own.append(sc)
+        elif sc.real_mce:
+            late.append(scenario_item(sc))
+        else:
+            shared.append(scenario_item(sc))
+
+    t_tests = time.time()
+    res = []
+    if shared or late:
+        res += run_boot(facts, logdir, 'main', shared + late)
+    for sc in own:
+        res += run_boot(facts, logdir, sc.name.split('.')[-1],
+                        [scenario_item(sc)], append=sc.append)
+    res = [r for r in res if sel.keep(r.name) or r.status == FAIL and
+           r.name.startswith('boot.')]
+    if not res:
+        res = [Result('selection', FAIL, f'no test matches "{tests_glob}"')]
+    facts['timing'] = (f'time: build {fmt_secs(facts["build_s"])}, tests '
+                       f'{fmt_secs(time.time() - t_tests)}, total '
+                       f'{fmt_secs(time.time() - t0)}')
+    with open(os.path.join(logdir, 'report.txt'), 'w') as f:
+        results.report(res, facts, f)
+    nfail = results.report(res, facts, sys.stdout)
+    return 1 if nfail else 0

@@ -1,0 +1,151 @@
+# SPDX-License-Identifier: GPL-2.0
+"""Test results from the three layers, kernel-log verdicts and the report."""
+
+import json
+import os
+import re
+import subprocess
+import tempfile
+
+from . import paths
+
+PASS, FAIL, SKIP = 'pass', 'fail', 'skip'
+
+# Kernel log lines that fail a run wherever they appear, unless the test
+# that is running expects them.
+BAD_LOG = re.compile(
+    r'WARNING:|BUG:|kernel BUG at|Oops|Kernel panic|general protection fault|'
+    r'invalid opcode:|UBSAN:|KASAN:|possible circular locking|'
+    r'possible recursive locking|inconsistent lock state|'
+    r'suspicious RCU usage|INFO: task .* blocked for more than|'
+    r'self-detected stall|detected stalls on CPUs|list_add corruption|'
+    r'list_del corruption|page dumped because|Bad page state|'
+    r'hung_task: blocked')
+
+
+class Result:
+    def __init__(self, name, status, detail='', excerpt=''):
+        self.name, self.status = name, status
+        self.detail, self.excerpt = detail, excerpt
+
+    def __repr__(self):
+        return f'Result({self.name!r}, {self.status!r})'
+
+
+def log_problems(text, allow=()):
+    """Return the bad lines of a kernel log slice, with context."""
+    lines = text.splitlines()
+    allowed = [re.compile(a) for a in allow]
+    hits = []
+    for i, line in enumerate(lines):
+        if BAD_LOG.search(line) and not any(a.search(line) for a in allowed):
+            hits.append(i)
+    if not hits:
+        return ''
+    first = hits[0]
+    excerpt = lines[max(0, first - 3):first + 30]
+    return f'{len(hits)} bad kernel log line(s); first:\n' + '\n'.join(excerpt)
+
+
+_TAP_LINE = re.compile(r'^(ok|not ok) \d+ (\S.*?)(?:\s+#\s*(SKIP|skip|XFAIL|TODO)\b(.*))?$')
+
+
+def parse_tap(text, prefix):
+    """Results of one kselftest_harness binary's TAP output."""
+    results = []
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        m = _TAP_LINE.match(line.strip())
+        if not m:
+            continue
+        status = PASS if m.group(1) == 'ok' else FAIL
+        detail = ''
+        if m.group(3) and m.group(3).upper() == 'SKIP':
+            status, detail = SKIP, m.group(4).strip()
+        excerpt = ''
+        if status == FAIL:
+            # The harness prints the failing checks as '#' lines above.
+            j = i
+            while j > 0 and not lines[j - 1].startswith(('ok ', 'not ok ', '#  RUN')):
+                j -= 1
+            excerpt = '\n'.join(lines[max(j - 1, 0):i])
+        results.append(Result(f'{prefix}.{m.group(2).strip()}', status, detail,
+                              excerpt))
+    return results
+
+
+def parse_ktap(console_text, prefix='kunit'):
+    """KUnit results of a console log slice, parsed by the tree's kunit.py."""
+    kunit = os.path.join(paths.BASE, 'tools', 'testing', 'kunit', 'kunit.py')
+    with tempfile.TemporaryDirectory() as tmp:
+        log_path = os.path.join(tmp, 'ktap.log')
+        json_path = os.path.join(tmp, 'ktap.json')
+        with open(log_path, 'w') as f:
+            f.write(console_text)
+        res = subprocess.run(['python3', kunit, 'parse', '--json', json_path,
+                              log_path], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        try:
+            with open(json_path) as f:
+                tree = json.load(f)
+        except (OSError, ValueError):
+            return [Result(f'{prefix}.parse', FAIL, 'kunit.py parse produced '
+                           'no results', res.stdout[-2000:])]
+    results = []
+
+    def walk(group, names):
+        for sub in group.get('sub_groups', []):
+            walk(sub, names + [sub['name']])
+        for case in group.get('test_cases', []):
+            status = {'PASS': PASS, 'SKIP': SKIP}.get(case['status'], FAIL)
+            name = '.'.join([prefix] + names[-1:] + [case['name']])
+            excerpt = ''
+            if status == FAIL:
+                excerpt = _kunit_case_excerpt(console_text, case['name'])
+            results.append(Result(name, status, excerpt=excerpt))
+    walk(tree, [])
+    if not results:
+        results.append(Result(f'{prefix}.parse', FAIL, 'no KUnit results in '
+                              'the log', res.stdout[-2000:]))
+    return results
+
+
+def _kunit_case_excerpt(text, case):
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        if re.search(rf'not ok \d+ {re.escape(case)}\b', line):
+            j = i
+            while j > 0 and not re.search(r'(^|\] )\s*(ok|not ok) \d+ ', lines[j - 1]):
+                j -= 1
+            return '\n'.join(lines[max(j, i - 25):i + 1])
+    return ''
+
+
+def report(results, facts, out):
+    """Print the report; the last line is 'N passed, N failed[, N skipped]'."""
+    w = out.write
+    w(f'== hwpoison check: kernel={facts["kernel"]} '
+      f'({facts["implementation"]})\n')
+    w(f'   base: {facts["base"]}\n')
+    w(f'   config: configs/hwpoison-test.config; logs: '
+      f'{os.path.relpath(facts["logdir"], paths.REPO)}/\n')
+    for r in results:
+        tag = {PASS: 'PASS', FAIL: 'FAIL', SKIP: 'SKIP'}[r.status]
+        line = f'{tag} {r.name}'
+        if r.detail:
+            line += f'  ({r.detail})'
+        w(line + '\n')
+        if r.status == FAIL and r.excerpt:
+            for ex in r.excerpt.rstrip().splitlines()[:60]:
+                w(f'     | {ex}\n')
+    for k in ('timing',):
+        if facts.get(k):
+            w(f'   {facts[k]}\n')
+    npass = sum(r.status == PASS for r in results)
+    nfail = sum(r.status == FAIL for r in results)
+    nskip = sum(r.status == SKIP for r in results)
+    last = f'{npass} passed, {nfail} failed'
+    if nskip:
+        last += f', {nskip} skipped'
+    w(last + '\n')
+    return nfail

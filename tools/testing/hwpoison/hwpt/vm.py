@@ -1,0 +1,301 @@
+# SPDX-License-Identifier: GPL-2.0
+"""One QEMU guest: boot, the ttyS1 command agent, QMP, the console log.
+
+ttyS0 is the kernel console, written to console.log in the run's log
+directory; ttyS1 carries commands from the host and their output, so test
+output never mixes with kernel messages.  QMP injects machine checks (HMP
+"mce" through human-monitor-command) and hot-plugs DIMMs.
+"""
+
+import json
+import os
+import re
+import socket
+import subprocess
+import time
+
+# Intel-flavoured CPU: MCG_CAP has SER_P, so the Intel severity rules apply.
+QEMU_CPU = 'max,vendor=GenuineIntel'
+MCE_BANKS = 10
+
+# MCi_STATUS / MCG_STATUS pairs of the three uncorrected classes we inject;
+# MCG_STATUS always has LMCES (bit 3) so the MCE is local: no rendezvous.
+MCE_KINDS = {
+    'srao': (0xbd000000000000c0, 0xd),   # memory scrubbing: action optional
+    'ucna': (0xbc0000000000009f, 0xd),   # uncorrected, no action: polled
+    'srar': (0xbd80000000000134, 0xe),   # data load: action required
+}
+MCE_MISC_PHYS = 0x86                     # address mode physical, LSB 6
+
+
+class GuestError(Exception):
+    """The guest hung, died or broke the agent protocol."""
+
+
+class Guest:
+    def __init__(self, bzimage, initrd, logdir, name='guest', append='',
+                 mode='agent', mem_mb=1024, boot_timeout=120):
+        self.bzimage, self.initrd = bzimage, initrd
+        self.logdir, self.name = logdir, name
+        self.append, self.mode = append, mode
+        self.mem_mb, self.boot_timeout = mem_mb, boot_timeout
+        os.makedirs(logdir, exist_ok=True)
+        self.console_path = os.path.join(logdir, f'{name}.console.log')
+        self.agent_path = os.path.join(logdir, f'{name}.agent.log')
+        self.sock_dir = os.path.join(logdir, f'.{name}.sock')
+        self.qmp_path = os.path.join(self.sock_dir, 'qmp')
+        self.proc = None
+        self._agent = self._qmp = None
+        self._buf = ''
+        self._seq = 0
+        self._agent_log = None
+        self.events = []
+        self._bank = 0
+
+    # --- lifetime -------------------------------------------------------
+    def qemu_cmd(self):
+        half = self.mem_mb // 2
+        cmdline = ('console=ttyS0,115200 panic=-1 loglevel=7 '
+                   'rcupdate.rcu_cpu_stall_timeout=120 '
+                   f'hwpt.mode={self.mode} {self.append}').strip()
+        cmd = ['qemu-system-x86_64', '-accel', 'tcg', '-cpu', QEMU_CPU,
+               '-machine', 'pc', '-smp', '2',
+               '-m', f'{self.mem_mb}M,slots=4,maxmem=4G',
+               '-object', f'memory-backend-ram,id=mem0,size={half}M',
+               '-object', f'memory-backend-ram,id=mem1,size={half}M',
+               '-numa', 'node,nodeid=0,cpus=0,memdev=mem0',
+               '-numa', 'node,nodeid=1,cpus=1,memdev=mem1',
+               '-kernel', self.bzimage, '-initrd', self.initrd,
+               '-append', cmdline, '-display', 'none', '-no-reboot',
+               '-qmp', f'unix:{self.qmp_path},server=on,wait=off']
+        if self.mode == 'shell':
+            cmd += ['-serial', 'mon:stdio']
+        else:
+            cmd += ['-chardev', f'file,id=con,path={self.console_path}',
+                    '-serial', 'chardev:con',
+                    '-chardev', f'socket,id=agent,path={self.agent_sock},'
+                    'server=on,wait=off', '-serial', 'chardev:agent',
+                    '-monitor', 'none']
+        return cmd
+
+    @property
+    def agent_sock(self):
+        return os.path.join(self.sock_dir, 'agent')
+
+    def start(self):
+        os.makedirs(self.sock_dir, exist_ok=True)
+        for p in (self.qmp_path, self.agent_sock):
+            if os.path.exists(p):
+                os.unlink(p)
+        self.t_start = time.time()
+        self.proc = subprocess.Popen(self.qemu_cmd(), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT)
+        self._qmp = self._connect(self.qmp_path)
+        self._qmp_file = self._qmp.makefile('rw')
+        self._qmp_read()                             # greeting
+        self.qmp('qmp_capabilities')
+        self._agent = self._connect(self.agent_sock)
+        self._agent_log = open(self.agent_path, 'a')
+        self._read_until(re.compile(r'@@HWPT-READY@@'), self.boot_timeout,
+                         'boot')
+        self.boot_s = time.time() - self.t_start
+        return self
+
+    def _connect(self, path, timeout=30):
+        end = time.time() + timeout
+        while True:
+            self._check_alive()
+            try:
+                s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                s.connect(path)
+                return s
+            except OSError:
+                s.close()
+                if time.time() > end:
+                    raise GuestError(f'cannot connect to {path}')
+                time.sleep(0.05)
+
+    def _check_alive(self):
+        if self.proc and self.proc.poll() is not None:
+            out = self.proc.stdout.read().decode(errors='replace')
+            raise GuestError(f'QEMU exited ({self.proc.returncode}) {out}'.strip())
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout=30):
+        """Power off cleanly if the agent still answers, else kill QEMU."""
+        if self.alive():
+            try:
+                self._send('poweroff -f')
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        for s in (self._agent, self._qmp):
+            if s:
+                s.close()
+        if self._agent_log:
+            self._agent_log.close()
+            self._agent_log = None
+
+    def wait_exit(self, timeout):
+        """Wait for QEMU to exit by itself (panic=-1 and -no-reboot)."""
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            return None
+
+    # --- agent ------------------------------------------------------------
+    def _send(self, cmd):
+        self._seq += 1
+        self._agent.sendall(f'{self._seq} {cmd}\n'.encode())
+        self._agent_log.write(f'### {self._seq} $ {cmd}\n')
+        return self._seq
+
+    def _fill(self, deadline):
+        self._agent.settimeout(max(0.05, min(0.5, deadline - time.time())))
+        try:
+            data = self._agent.recv(65536)
+        except socket.timeout:
+            self._check_alive()
+            return
+        if not data:
+            self._check_alive()
+            raise GuestError('agent connection closed')
+        text = data.decode(errors='replace').replace('\r', '')
+        self._agent_log.write(text)
+        self._agent_log.flush()
+        self._buf += text
+
+    def _read_until(self, regex, timeout, what):
+        """Consume agent output up to and including a match of @regex."""
+        deadline = time.time() + timeout
+        while True:
+            m = regex.search(self._buf)
+            if m:
+                out = self._buf[:m.start()]
+                self._buf = self._buf[m.end():]
+                return out, m
+            if time.time() > deadline:
+                raise GuestError(f'timeout after {timeout}s waiting for {what}')
+            self._fill(deadline)
+
+    def sh(self, cmd, timeout=120):
+        """Run @cmd in the guest; return (exit status, output)."""
+        seq = self._send(cmd)
+        out, m = self._read_until(re.compile(rf'@@HWPT-RC {seq} (\d+)@@\n?'),
+                                  timeout, f'"{cmd}"')
+        return int(m.group(1)), out
+
+    def sh_ok(self, cmd, timeout=120):
+        rc, out = self.sh(cmd, timeout)
+        if rc:
+            raise GuestError(f'"{cmd}" failed ({rc}): {out.strip()}')
+        return out
+
+    def start_cmd(self, cmd):
+        """Start @cmd; read its output with expect(), then finish with wait()."""
+        return self._send(cmd)
+
+    def expect(self, pattern, timeout=60):
+        """Wait for a line of agent output that matches @pattern."""
+        _, m = self._read_until(re.compile(pattern), timeout, f'/{pattern}/')
+        return m
+
+    def wait(self, seq, timeout=120):
+        out, m = self._read_until(re.compile(rf'@@HWPT-RC {seq} (\d+)@@\n?'),
+                                  timeout, f'command {seq}')
+        return int(m.group(1)), out
+
+    def read_file(self, path):
+        return self.sh_ok(f'cat {path}').strip()
+
+    # --- console ----------------------------------------------------------
+    def console_mark(self):
+        try:
+            return os.path.getsize(self.console_path)
+        except OSError:
+            return 0
+
+    def console(self, since=0):
+        try:
+            with open(self.console_path, 'rb') as f:
+                f.seek(since)
+                return f.read().decode(errors='replace').replace('\r', '')
+        except OSError:
+            return ''
+
+    def wait_console(self, pattern, since=0, timeout=30):
+        """Wait until the console log after @since matches @pattern."""
+        regex = re.compile(pattern, re.M)
+        end = time.time() + timeout
+        while True:
+            m = regex.search(self.console(since))
+            if m:
+                return m
+            if time.time() > end or not self.alive():
+                return None
+            time.sleep(0.1)
+
+    # --- QMP --------------------------------------------------------------
+    def _qmp_read(self):
+        while True:
+            line = self._qmp_file.readline()
+            if not line:
+                raise GuestError('QMP connection closed')
+            msg = json.loads(line)
+            if 'event' in msg:
+                self.events.append(msg)
+                continue
+            return msg
+
+    def qmp(self, execute, **arguments):
+        req = {'execute': execute}
+        if arguments:
+            req['arguments'] = arguments
+        self._qmp_file.write(json.dumps(req) + '\n')
+        self._qmp_file.flush()
+        resp = self._qmp_read()
+        if 'error' in resp:
+            raise GuestError(f'QMP {execute}: {resp["error"]}')
+        return resp.get('return')
+
+    def hmp(self, command_line):
+        return self.qmp('human-monitor-command', **{'command-line': command_line})
+
+    def wait_event(self, name, timeout=30):
+        end = time.time() + timeout
+        self._qmp.settimeout(1)
+        try:
+            while time.time() < end:
+                for e in self.events:
+                    if e['event'] == name:
+                        self.events.remove(e)
+                        return e
+                try:
+                    self.events.append(self._qmp_read())
+                except socket.timeout:
+                    pass
+        finally:
+            self._qmp.settimeout(None)
+        return None
+
+    def mce(self, kind, cpu, paddr, bank=None):
+        """Inject a machine check of @kind at physical address @paddr.
+
+        Each injection uses a fresh bank, since a bank that still holds a
+        valid error gets OVER set instead.
+        """
+        status, mcg = MCE_KINDS[kind]
+        if bank is None:
+            self._bank = self._bank % (MCE_BANKS - 1) + 1   # banks 1..9
+            bank = self._bank
+        out = self.hmp(f'mce {cpu} {bank} {status:#x} {mcg:#x} {paddr:#x} '
+                       f'{MCE_MISC_PHYS:#x}')
+        if out:
+            raise GuestError(f'HMP mce: {out.strip()}')

@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit tests of the contract that the rest of the kernel relies on when it
+ * calls the hwpoison entry points.  Built as an external module, so the very
+ * same file runs against the stock 6.12 implementation and against ours.
+ */
+#include <kunit/test.h>
+#include <linux/errno.h>
+#include <linux/gfp.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+#include <linux/page-flags.h>
+
+/* A PFN beyond any physical address the architecture can describe. */
+static unsigned long hwpoison_contract_bad_pfn(void)
+{
+	return (1UL << (MAX_PHYSMEM_BITS - PAGE_SHIFT)) + 1;
+}
+
+/* A PFN with no struct page behind it is "outside kernel control". */
+static void memory_failure_out_of_range_pfn_is_enxio(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, memory_failure(hwpoison_contract_bad_pfn(),
+					     MF_SW_SIMULATED), -ENXIO);
+}
+
+/* Unpoisoning a PFN that has no online page fails with -EIO. */
+static void unpoison_out_of_range_pfn_is_eio(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, unpoison_memory(hwpoison_contract_bad_pfn()),
+			-EIO);
+}
+
+/*
+ * A free page is taken out of the allocator (0), a second report of the same
+ * PFN says it is already poisoned (-EHWPOISON), and unpoison gives it back.
+ * MF_SW_SIMULATED keeps unpoison usable for the rest of the boot.
+ */
+static void memory_failure_free_page_round_trip(struct kunit *test)
+{
+	struct page *page = alloc_page(GFP_KERNEL);
+	unsigned long pfn;
+
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	pfn = page_to_pfn(page);
+	__free_page(page);
+
+	KUNIT_ASSERT_EQ(test, memory_failure(pfn, MF_SW_SIMULATED), 0);
+	KUNIT_EXPECT_TRUE(test, PageHWPoison(pfn_to_page(pfn)));
+	KUNIT_EXPECT_EQ(test, memory_failure(pfn, MF_SW_SIMULATED), -EHWPOISON);
+	KUNIT_EXPECT_EQ(test, unpoison_memory(pfn), 0);
+	KUNIT_EXPECT_FALSE(test, PageHWPoison(pfn_to_page(pfn)));
+}
+
+static struct kunit_case hwpoison_contract_cases[] = {
+	KUNIT_CASE(memory_failure_out_of_range_pfn_is_enxio),
+	KUNIT_CASE(unpoison_out_of_range_pfn_is_eio),
+	KUNIT_CASE(memory_failure_free_page_round_trip),
+	{}
+};
+
+static struct kunit_suite hwpoison_contract_suite = {
+	.name = "memory_failure_contract",
+	.test_cases = hwpoison_contract_cases,
+};
+kunit_test_suite(hwpoison_contract_suite);
+
+MODULE_DESCRIPTION("KUnit tests of the hwpoison entry points' contract");
+MODULE_LICENSE("GPL");
