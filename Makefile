@@ -3,12 +3,14 @@
 # The hwpoison series on Linux 6.12: build, boot under QEMU, test.
 #   make check [KERNEL=stock] [T=GLOB]   all tests (or those matching GLOB)
 #   make run                            live demo of the subsystem at work
-#   make shell                          interactive guest shell
+#   make shell [HOSTROOT=1]             interactive guest shell (HOSTROOT=1:
+#                                       host root at /host, see hwpt-host)
 #   make build [KERNEL=stock]           just build the kernel and the guest
 # Everything is built under build/ (ignored by git).
 
 KERNEL ?= ours
 T ?=
+HOSTROOT ?=
 HARNESS := tools/testing/hwpoison/hwpoison-harness
 DEPS := tools/testing/hwpoison/deps.sh
 
@@ -21,7 +23,7 @@ run: deps
 	@python3 $(HARNESS) run --kernel $(KERNEL)
 
 shell: deps
-	@python3 $(HARNESS) shell --kernel $(KERNEL)
+	@python3 $(HARNESS) shell --kernel $(KERNEL) $(if $(HOSTROOT),--hostroot)
 
 build: deps
 	@python3 $(HARNESS) build --kernel $(KERNEL)

@@ -322,6 +322,8 @@ def build_initramfs(kernel, modules):
         'init': (0o100755, os.path.join(paths.HARNESS, 'guest', 'init')),
         'hwpt/agent.sh': (0o100755, os.path.join(paths.HARNESS, 'guest', 'agent.sh')),
         'etc/profile': (0o100644, os.path.join(paths.HARNESS, 'guest', 'profile')),
+        'hwpt/bin/hwpt-host': (0o100755, os.path.join(paths.HARNESS, 'guest',
+                                                      'hwpt-host')),
         'bin/busybox': (0o100755, '/bin/busybox'),
     }
     for name in sorted(os.listdir(bindir)):

@@ -67,7 +67,7 @@ def pfn_node(g, pfn):
 
 def victim_ready(g, seq, timeout=60):
     """Wait for hwpt-victim's READY line; returns (pfn, paddr, cpu)."""
-    m = g.expect(r'HWPT-READY pid=\d+ cpu=(\d+) vaddr=\S+ pfn=(0x[0-9a-f]+) '
+    m = g.expect(seq, r'HWPT-READY pid=\d+ cpu=(\d+) vaddr=\S+ pfn=(0x[0-9a-f]+) '
                  r'paddr=(0x[0-9a-f]+)', timeout)
     return int(m.group(2), 16), int(m.group(3), 16), int(m.group(1))
 

@@ -34,11 +34,13 @@ class GuestError(Exception):
 
 class Guest:
     def __init__(self, bzimage, initrd, logdir, name='guest', append='',
-                 mode='agent', mem_mb=1024, boot_timeout=120):
+                 mode='agent', mem_mb=1024, boot_timeout=120, hostroot=False):
         self.bzimage, self.initrd = bzimage, initrd
         self.logdir, self.name = logdir, name
         self.append, self.mode = append, mode
         self.mem_mb, self.boot_timeout = mem_mb, boot_timeout
+        self.hostroot = hostroot
+        self._dimms = 0
         os.makedirs(logdir, exist_ok=True)
         self.console_path = os.path.join(logdir, f'{name}.console.log')
         self.agent_path = os.path.join(logdir, f'{name}.agent.log')
@@ -57,7 +59,8 @@ class Guest:
         half = self.mem_mb // 2
         cmdline = ('console=ttyS0,115200 panic=-1 loglevel=7 '
                    'rcupdate.rcu_cpu_stall_timeout=120 '
-                   f'hwpt.mode={self.mode} {self.append}').strip()
+                   f'hwpt.mode={self.mode} hwpt.hostroot={int(self.hostroot)} '
+                   f'{self.append}').strip()
         cmd = ['qemu-system-x86_64', '-accel', 'tcg', '-cpu', QEMU_CPU,
                '-machine', 'pc', '-smp', '2',
                '-m', f'{self.mem_mb}M,slots=4,maxmem=4G',
@@ -68,6 +71,11 @@ class Guest:
                '-kernel', self.bzimage, '-initrd', self.initrd,
                '-append', cmdline, '-display', 'none', '-no-reboot',
                '-qmp', f'unix:{self.qmp_path},server=on,wait=off']
+        if self.hostroot:
+            # The host's root, read-only; the guest overlays a tmpfs on it.
+            cmd += ['-fsdev', 'local,id=hostroot,path=/,security_model=none,'
+                    'readonly=on', '-device',
+                    'virtio-9p-pci,fsdev=hostroot,mount_tag=hostroot']
         if self.mode == 'shell':
             cmd += ['-serial', 'mon:stdio']
         else:
@@ -154,7 +162,7 @@ class Guest:
     def _send(self, cmd):
         self._seq += 1
         self._agent.sendall(f'{self._seq} {cmd}\n'.encode())
-        self._agent_log.write(f'### {self._seq} $ {cmd}\n')
+        self._agent_log.write(f'\n### {self._seq} $ {cmd}\n')
         return self._seq
 
     def _fill(self, deadline):
@@ -199,18 +207,43 @@ class Guest:
         return out
 
     def start_cmd(self, cmd):
-        """Start @cmd; read its output with expect(), then finish with wait()."""
-        return self._send(cmd)
+        """Start @cmd as a background job; returns its id for expect()/wait().
 
-    def expect(self, pattern, timeout=60):
-        """Wait for a line of agent output that matches @pattern."""
-        _, m = self._read_until(re.compile(pattern), timeout, f'/{pattern}/')
-        return m
+        The agent stays free for other commands while the job runs.
+        """
+        seq = self._send(f'&{cmd}')
+        self._read_until(re.compile(rf'@@HWPT-RC {seq} \d+@@\n?'), 30,
+                         f'start of "{cmd}"')
+        return seq
 
-    def wait(self, seq, timeout=120):
-        out, m = self._read_until(re.compile(rf'@@HWPT-RC {seq} (\d+)@@\n?'),
-                                  timeout, f'command {seq}')
-        return int(m.group(1)), out
+    def job_output(self, job):
+        return self.sh(f'cat /tmp/hwpt-job.{job} 2>/dev/null')[1]
+
+    def expect(self, job, pattern, timeout=60):
+        """Wait until the output of @job matches @pattern; returns the match."""
+        regex = re.compile(pattern)
+        end = time.time() + timeout
+        while True:
+            m = regex.search(self.job_output(job))
+            if m:
+                return m
+            if time.time() > end:
+                raise GuestError(f'timeout after {timeout}s waiting for '
+                                 f'/{pattern}/ from job {job}: '
+                                 f'{self.job_output(job).strip()[-500:]}')
+            time.sleep(0.2)
+
+    def wait(self, job, timeout=120):
+        """Wait for @job to end; returns (exit status, output)."""
+        end = time.time() + timeout
+        while True:
+            rc, out = self.sh(f'cat /tmp/hwpt-job.{job}.rc 2>/dev/null')
+            if rc == 0 and out.strip():
+                return int(out.strip()), self.job_output(job)
+            if time.time() > end:
+                raise GuestError(f'timeout after {timeout}s waiting for job '
+                                 f'{job}: {self.job_output(job).strip()[-500:]}')
+            time.sleep(0.2)
 
     def read_file(self, path):
         return self.sh_ok(f'cat {path}').strip()
@@ -285,6 +318,31 @@ class Guest:
             self._qmp.settimeout(None)
         return None
 
+    def dimm_add(self, size_mb=128, node=1):
+        """Hot-plug a pc-dimm; returns its id for dimm_del()."""
+        self._dimms += 1
+        dimm = f'hwpt-dimm{self._dimms}'
+        self.qmp('object-add', **{'qom-type': 'memory-backend-ram',
+                                  'id': f'{dimm}-mem', 'size': size_mb << 20})
+        self.qmp('device_add', driver='pc-dimm', id=dimm,
+                 memdev=f'{dimm}-mem', node=node)
+        return dimm
+
+    def dimm_addr(self, dimm):
+        """Physical address where the guest sees @dimm."""
+        for dev in self.qmp('query-memory-devices'):
+            if dev['data'].get('id') == dimm:
+                return dev['data']['addr']
+        raise GuestError(f'no memory device {dimm}')
+
+    def dimm_del(self, dimm, timeout=60):
+        """Unplug @dimm; True once QEMU reports DEVICE_DELETED."""
+        self.qmp('device_del', id=dimm)
+        ev = self.wait_event('DEVICE_DELETED', timeout)
+        if ev:
+            self.qmp('object-del', id=f'{dimm}-mem')
+        return ev is not None
+
     def mce(self, kind, cpu, paddr, bank=None):
         """Inject a machine check of @kind at physical address @paddr.
 
@@ -299,3 +357,34 @@ class Guest:
                        f'{MCE_MISC_PHYS:#x}')
         if out:
             raise GuestError(f'HMP mce: {out.strip()}')
+
+    def cpu_in_user_mode(self, cpu):
+        """Whether vCPU @cpu is at CPL 3 (meaningful while the VM is stopped)."""
+        dump = self.hmp('info registers -a')
+        parts = re.split(r'^CPU#(\d+)', dump, flags=re.M)
+        for i in range(1, len(parts) - 1, 2):
+            if int(parts[i]) == cpu:
+                m = re.search(r'CPL=(\d)', parts[i + 1])
+                return bool(m) and m.group(1) == '3'
+        raise GuestError(f'no registers for CPU {cpu}')
+
+    def mce_in_user_mode(self, kind, cpu, paddr, tries=100):
+        """Inject @kind on @cpu at a moment when it runs user code.
+
+        An action-required MCE that lands in the kernel is fatal by design
+        ("In kernel and no restart IP"), and a spinning process does not own
+        its CPU every instant.  So stop the VM, look at the CPU's privilege
+        level and inject only at CPL 3; QEMU delivers the MCE before any
+        pending interrupt when the VM resumes, on the user instruction.
+        Returns the number of tries it took.
+        """
+        for n in range(1, tries + 1):
+            self.qmp('stop')
+            try:
+                if self.cpu_in_user_mode(cpu):
+                    self.mce(kind, cpu, paddr)
+                    return n
+            finally:
+                self.qmp('cont')
+            time.sleep(0.02)
+        raise GuestError(f'CPU {cpu} never seen in user mode in {tries} tries')
