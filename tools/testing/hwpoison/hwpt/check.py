@@ -123,10 +123,16 @@ def run_boot(facts, logdir, name, items, append=''):
         time.sleep(0.2)     # let the console catch up
         end = g.console_mark()
         boot_marks[-1][2].append((mark, end))
-        bad = results.log_problems(g.console(mark)[:end - mark], item.allow)
+        text = g.console(mark)[:end - mark]
+        bad = results.log_problems(text, item.allow)
         if bad:
             failed = [r for r in res if r.status == FAIL]
-            if len(res) == 1:
+            case = results.kunit_case_after_problem(text, item.allow)
+            hit = [r for r in res if case and r.name.endswith(f'.{case}')]
+            if hit:
+                hit[0].status, hit[0].detail = FAIL, 'kernel log'
+                hit[0].excerpt = bad
+            elif len(res) == 1:
                 res[0].status, res[0].excerpt = FAIL, bad
                 res[0].detail = res[0].detail or 'kernel log'
             elif not failed:

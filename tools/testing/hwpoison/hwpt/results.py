@@ -32,19 +32,34 @@ class Result:
         return f'Result({self.name!r}, {self.status!r})'
 
 
-def log_problems(text, allow=()):
-    """Return the bad lines of a kernel log slice, with context."""
-    lines = text.splitlines()
+def _bad_lines(lines, allow):
     allowed = [re.compile(a) for a in allow]
-    hits = []
-    for i, line in enumerate(lines):
-        if BAD_LOG.search(line) and not any(a.search(line) for a in allowed):
-            hits.append(i)
+    return [i for i, line in enumerate(lines)
+            if BAD_LOG.search(line) and not any(a.search(line) for a in allowed)]
+
+
+def log_problems(text, allow=()):
+    """Return the bad lines of a kernel log slice, with context, or ''."""
+    lines = text.splitlines()
+    hits = _bad_lines(lines, allow)
     if not hits:
         return ''
     first = hits[0]
     excerpt = lines[max(0, first - 3):first + 30]
     return f'{len(hits)} bad kernel log line(s); first:\n' + '\n'.join(excerpt)
+
+
+def kunit_case_after_problem(text, allow=()):
+    """Name of the KUnit case whose result follows the first bad line."""
+    lines = text.splitlines()
+    hits = _bad_lines(lines, allow)
+    if not hits:
+        return None
+    for line in lines[hits[0]:]:
+        m = re.search(r'\]\s+(?:not )?ok \d+ (\S+)', line)
+        if m:
+            return m.group(1)
+    return None
 
 
 _TAP_LINE = re.compile(r'^(ok|not ok) \d+ (\S.*?)(?:\s+#\s*(SKIP|skip|XFAIL|TODO)\b(.*))?$')
@@ -82,7 +97,7 @@ def parse_ktap(console_text, prefix='kunit'):
         json_path = os.path.join(tmp, 'ktap.json')
         with open(log_path, 'w') as f:
             f.write(console_text)
-        res = subprocess.run(['python3', kunit, 'parse', '--json', json_path,
+        res = subprocess.run(['python3', kunit, 'parse', f'--json={json_path}',
                               log_path], stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True)
         try:
