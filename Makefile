@@ -34,6 +34,7 @@ assemble: deps
 deps:
 	@sh $(DEPS)
 
+# Keeps the pristine base (build/stock/src) and the logs.
 clean:
-	rm -rf build/obj-ours build/obj-stock build/src-ours build/guest \
-		build/kmod-* build/initramfs-*
+	rm -rf build/ours build/stock/obj build/stock/kmod \
+		build/stock/initramfs.cpio.gz build/stock/build.log build/guest

@@ -2,14 +2,16 @@
 """Base tree, assembly of our series, kernel and guest builds.
 
 Layout under build/ (ignored by git):
-  base/linux-source-6.12/   pristine Debian base, unpacked once
-  src-ours/                 base + our files + patches/series (assembled)
-  obj-ours/, obj-stock/     O= objects of the two kernels (same config)
-  guest/                    static guest programs
-  kmod-KERNEL/              out-of-tree KUnit modules per kernel
-  initramfs-KERNEL.cpio.gz  the guest's root
+  stock/src/                 pristine Debian base, unpacked once
+  ours/src/                  base + our files + patches/series (assembled)
+  KERNEL/obj/                O= objects of each kernel (same config)
+  KERNEL/kmod/               out-of-tree KUnit modules built against it
+  KERNEL/initramfs.cpio.gz   the guest's root
+  KERNEL/build.log           the kernel build's output
+  guest/                     static guest programs (kernel-independent)
 """
 
+import fcntl
 import gzip
 import hashlib
 import json
@@ -50,12 +52,13 @@ def ensure_base():
     if not os.path.exists(BASE_TARBALL):
         run(['apt-get', 'install', '-y', '-q', BASE_PACKAGE])
     log(f'unpacking {BASE_TARBALL}')
-    tmp = paths.BASE_DIR + '.tmp'
+    tmp = paths.BASE + '.tmp'
     shutil.rmtree(tmp, ignore_errors=True)
-    os.makedirs(tmp)
+    os.makedirs(tmp)      # also creates build/stock/
     run(['tar', '-xJf', BASE_TARBALL, '-C', tmp])
-    shutil.rmtree(paths.BASE_DIR, ignore_errors=True)
-    os.rename(tmp, paths.BASE_DIR)
+    shutil.rmtree(paths.BASE, ignore_errors=True)
+    os.rename(os.path.join(tmp, BASE_PACKAGE), paths.BASE)
+    os.rmdir(tmp)
 
 
 def _overlay_files():
@@ -114,7 +117,7 @@ def _same(a, b):
 
 
 def assemble():
-    """Assemble src-ours = base + our files - replaced files + our patches.
+    """Assemble build/ours/src = base + our files - replaced files + our patches.
 
     Only files whose content changes are rewritten, so the O= objects stay
     valid and an edit to one of our files rebuilds only what depends on it.
@@ -123,9 +126,10 @@ def assemble():
     ensure_base()
     src = paths.SRC_OURS
     if not os.path.exists(os.path.join(src, 'Makefile')):
-        log('copying the base to build/src-ours (once)')
+        log('copying the base to build/ours/src (once)')
         tmp = src + '.tmp'
         shutil.rmtree(tmp, ignore_errors=True)
+        os.makedirs(os.path.dirname(src), exist_ok=True)
         run(['cp', '-a', paths.BASE, tmp])
         os.rename(tmp, src)
 
@@ -136,7 +140,7 @@ def assemble():
     for p in patches:
         touched |= _patch_paths(p)
 
-    stage = os.path.join(paths.BUILD, 'stage-ours')
+    stage = os.path.join(paths.kdir('ours'), 'stage')
     shutil.rmtree(stage, ignore_errors=True)
     os.makedirs(stage)
     for rel in sorted(touched):
@@ -197,7 +201,7 @@ def assemble():
 
 
 def kernel_src(kernel):
-    return paths.BASE if kernel == 'stock' else paths.SRC_OURS
+    return paths.src(kernel)
 
 
 def _make_env():
@@ -216,7 +220,7 @@ def _make(kernel, *targets, extra=()):
     cmd = ['make', '-C', kernel_src(kernel), f'O={obj}', 'CC=ccache gcc',
            f'-j{os.cpu_count() or 2}', *extra, *targets]
     return run(cmd, env=_make_env(), quiet=True,
-               logfile=os.path.join(paths.BUILD, f'build-{kernel}.log'))
+               logfile=os.path.join(paths.kdir(kernel), 'build.log'))
 
 
 def configure(kernel):
@@ -258,14 +262,14 @@ def build_kernel(kernel):
         ensure_base()
     configure(kernel)
     t = time.time()
-    log(f'building {kernel} kernel (log: build/build-{kernel}.log)')
-    _make(kernel, 'bzImage', 'modules')
+    log(f'building {kernel} kernel (log: build/{kernel}/build.log)')
+    _make(kernel, 'bzImage', 'modules', 'headers')
     return time.time() - t
 
 
 def build_kunit_modules(kernel):
     """Build the out-of-tree KUnit modules against @kernel."""
-    mdir = os.path.join(paths.BUILD, f'kmod-{kernel}')
+    mdir = paths.kmod(kernel)
     os.makedirs(mdir, exist_ok=True)
     kdir = os.path.join(paths.HARNESS, 'kunit')
     for name in os.listdir(kdir):
@@ -277,28 +281,51 @@ def build_kunit_modules(kernel):
                   if n.endswith('.ko'))
 
 
-GUEST_PROGRAMS = {
-    # name: (source relative to the repo, extra include dirs in the base)
-    'hwpt-victim': ('tools/testing/hwpoison/guest/hwpt-victim.c', ()),
-    'hwpt-write': ('tools/testing/hwpoison/guest/hwpt-write.c', ()),
-    'hwpt-pfn': ('tools/testing/hwpoison/guest/hwpt-pfn.c', ()),
-    'memory-failure': ('tools/testing/selftests/mm/memory-failure.c',
-                       ('tools/testing/selftests/mm',)),
-}
+# Harness helpers that run in the guest (tools/testing/hwpoison/guest/).
+HELPERS = ('hwpt-victim', 'hwpt-write', 'hwpt-pfn')
+SELFTESTS = os.path.join('tools', 'testing', 'selftests', 'mm')
+# What the kselftest mm Makefile links into every test.
+SELFTEST_LIBS = ('vm_util.c', 'thp_settings.c')
 
 
-def build_guest_programs():
-    """Static guest programs, rebuilt when their source is newer."""
-    out = os.path.join(paths.BUILD, 'guest', 'bin')
+def selftest_names():
+    """Our kselftest programs: tools/testing/selftests/mm/memory-failure*.c."""
+    d = os.path.join(paths.REPO, SELFTESTS)
+    return sorted(n[:-2] for n in os.listdir(d) if n.startswith('memory-failure')
+                  and n.endswith('.c'))
+
+
+def _compile(out, srcs, flags, deps=()):
+    """Static build of @srcs into @out when any input is newer."""
+    deps = list(srcs) + list(deps)
+    if os.path.exists(out) and all(os.path.getmtime(out) >= os.path.getmtime(d)
+                                   for d in deps):
+        return
+    tmp = f'{out}.{os.getpid()}.tmp'
+    run(['gcc', '-static', '-O2', '-g', '-Wall', '-o', tmp, *flags, *srcs],
+        quiet=True)
+    os.replace(tmp, out)
+
+
+def build_guest_programs(kernel):
+    """Static guest programs, against @kernel's exported uapi headers."""
+    out = os.path.join(paths.kdir(kernel), 'guest')
     os.makedirs(out, exist_ok=True)
-    for name, (src, incs) in GUEST_PROGRAMS.items():
-        s, o = os.path.join(paths.REPO, src), os.path.join(out, name)
-        if os.path.exists(o) and os.path.getmtime(o) >= os.path.getmtime(s):
-            continue
-        cmd = ['gcc', '-static', '-O2', '-g', '-Wall', '-o', o, s]
-        for inc in incs:
-            cmd += ['-I', os.path.join(paths.BASE, inc)]
-        run(cmd, quiet=True)
+    hdrs = os.path.join(paths.obj(kernel), 'usr', 'include')
+    for name in HELPERS:
+        _compile(os.path.join(out, name),
+                 [os.path.join(paths.HARNESS, 'guest', f'{name}.c')],
+                 ['-isystem', hdrs])
+    mm = os.path.join(paths.BASE, SELFTESTS)
+    ours = os.path.join(paths.REPO, SELFTESTS)
+    libs = [os.path.join(mm, n) for n in SELFTEST_LIBS]
+    headers = [os.path.join(ours, n) for n in os.listdir(ours)
+               if n.endswith('.h')]
+    for name in selftest_names():
+        # Our directory first: its files are newer than the base's.
+        _compile(os.path.join(out, name),
+                 [os.path.join(ours, f'{name}.c')] + libs,
+                 ['-isystem', hdrs, '-I', ours, '-I', mm], deps=headers)
     return out
 
 
@@ -317,7 +344,7 @@ def _cpio_entry(out, name, mode, data=b'', rdev=(0, 0), ino=[1000]):
 
 def build_initramfs(kernel, modules):
     """Write a gzipped newc cpio: busybox, init, agent, our programs, modules."""
-    bindir = build_guest_programs()
+    bindir = build_guest_programs(kernel)
     files = {
         'init': (0o100755, os.path.join(paths.HARNESS, 'guest', 'init')),
         'hwpt/agent.sh': (0o100755, os.path.join(paths.HARNESS, 'guest', 'agent.sh')),
@@ -347,11 +374,18 @@ def build_initramfs(kernel, modules):
 
 
 def build_all(kernel):
-    """Everything a boot of @kernel needs; returns a dict of facts."""
+    """Everything a boot of @kernel needs; returns a dict of facts.
+
+    Holds build/KERNEL/.lock meanwhile, so that concurrent runs (two
+    shells, or helpers) wait for each other instead of sharing an O= tree.
+    """
     t0 = time.time()
-    secs = build_kernel(kernel)
-    mods = build_kunit_modules(kernel)
-    initrd = build_initramfs(kernel, mods)
+    os.makedirs(paths.kdir(kernel), exist_ok=True)
+    with open(os.path.join(paths.kdir(kernel), '.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        secs = build_kernel(kernel)
+        mods = build_kunit_modules(kernel)
+        initrd = build_initramfs(kernel, mods)
     kver, dver = base_version()
     return {'kernel': kernel, 'bzimage': paths.bzimage(kernel),
             'initrd': initrd, 'kernel_build_s': secs,

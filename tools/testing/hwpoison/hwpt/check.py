@@ -19,7 +19,6 @@ from .results import FAIL, PASS, SKIP, Result
 from .util import fmt_secs, log
 from .vm import Guest, GuestError
 
-KSELFTESTS = ('memory-failure',)
 
 
 def implementation(kernel):
@@ -71,7 +70,7 @@ def kunit_item(module):
 
 def kselftest_item(name):
     def run(g):
-        rc, out = g.sh(f'/hwpt/bin/{name}', 600)
+        rc, out = g.sh(f'cd /mnt/disk && /hwpt/bin/{name}', 600)
         res = results.parse_tap(out, 'kselftest')
         if not res or (rc and not any(r.status == FAIL for r in res)):
             res.append(Result(f'kselftest.{name}', FAIL,
@@ -172,14 +171,11 @@ def main(kernel, tests_glob=''):
 
     shared, late, own = [], [], []
     if sel.may_match('kunit.'):
-        mods = sorted(n for n in os.listdir(os.path.join(paths.BUILD,
-                                                         f'kmod-{kernel}'))
-                      if n.endswith('.ko'))
-        shared += [kunit_item(os.path.join(paths.BUILD, f'kmod-{kernel}', m))
-                   for m in mods]
-    for ks in KSELFTESTS:
-        if sel.may_match('kselftest.'):
-            shared.append(kselftest_item(ks))
+        kmod = paths.kmod(kernel)
+        shared += [kunit_item(os.path.join(kmod, m))
+                   for m in sorted(os.listdir(kmod)) if m.endswith('.ko')]
+    if sel.may_match('kselftest.'):
+        shared += [kselftest_item(ks) for ks in build.selftest_names()]
     for sc in scenarios.SCENARIOS:
         if not sel.may_match(sc.name):
             continue

@@ -6,16 +6,24 @@ import os
 HARNESS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 REPO = os.path.abspath(os.path.join(HARNESS, '..', '..', '..'))
 BUILD = os.path.join(REPO, 'build')
-BASE_DIR = os.path.join(BUILD, 'base')
-BASE = os.path.join(BASE_DIR, 'linux-source-6.12')
-SRC_OURS = os.path.join(BUILD, 'src-ours')
 LOGS = os.path.join(BUILD, 'logs')
 CONFIG_FRAGMENT = os.path.join(REPO, 'configs', 'hwpoison-test.config')
 KERNELS = ('ours', 'stock')
 
 
+# Each kernel has build/KERNEL/{src,obj}: the same relative path from objects
+# to sources, so ccache (with CCACHE_BASEDIR=build) shares every unchanged
+# object between the two kernels.  The stock source is the pristine base.
+def kdir(kernel):
+    return os.path.join(BUILD, kernel)
+
+
+def src(kernel):
+    return os.path.join(kdir(kernel), 'src')
+
+
 def obj(kernel):
-    return os.path.join(BUILD, f'obj-{kernel}')
+    return os.path.join(kdir(kernel), 'obj')
 
 
 def bzimage(kernel):
@@ -23,4 +31,12 @@ def bzimage(kernel):
 
 
 def initramfs(kernel):
-    return os.path.join(BUILD, f'initramfs-{kernel}.cpio.gz')
+    return os.path.join(kdir(kernel), 'initramfs.cpio.gz')
+
+
+def kmod(kernel):
+    return os.path.join(kdir(kernel), 'kmod')
+
+
+BASE = src('stock')
+SRC_OURS = src('ours')

@@ -17,11 +17,20 @@ def run(cmd, quiet=False, logfile=None, **kw):
     """Run @cmd; on failure show the tail of its output and exit."""
     if not quiet:
         return subprocess.run(cmd, check=True, **kw)
+    if logfile:
+        # Stream into the log, so a long build can be followed with tail -f.
+        with open(logfile, 'a') as f:
+            f.write(f'$ {" ".join(cmd)}\n')
+            f.flush()
+            res = subprocess.run(cmd, stdout=f, stderr=subprocess.STDOUT, **kw)
+        if res.returncode:
+            with open(logfile, errors='replace') as f:
+                tail = '\n'.join(f.read().splitlines()[-40:])
+            sys.exit(f'hwpt: command failed ({res.returncode}): '
+                     f'{" ".join(cmd)}\n{tail}')
+        return res
     res = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True, errors='replace', **kw)
-    if logfile:
-        with open(logfile, 'a') as f:
-            f.write(res.stdout)
     if res.returncode:
         tail = '\n'.join(res.stdout.splitlines()[-40:])
         sys.exit(f'hwpt: command failed ({res.returncode}): {" ".join(cmd)}\n'

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 """Host-driven scenarios: what needs QEMU itself (machine checks, hotplug,
 expected panics).  Each is a function of a booted Guest that raises Fail or
-Skip; returning normally is a pass.
+Skip; returning normally is a pass.  Every module of this package is a
+topic and is imported below; register a scenario with @scenario.
 
 boot='shared' scenarios run in the check's shared guest; those with
 real_mce=True run last in it, since after a real machine check the kernel
@@ -9,6 +10,8 @@ refuses unpoison for the rest of the boot.  boot='own' gets a fresh guest
 with its own command line.
 """
 
+import importlib
+import pkgutil
 import re
 
 SCENARIOS = []
@@ -82,36 +85,6 @@ def recovery_line(g, since, pfn, timeout=30):
     return m.group(1), m.group(2)
 
 
-@scenario('qemu.srao_early_kill', real_mce=True)
-def srao_early_kill(g):
-    """A real SRAO machine check on the page of an early-kill process.
-
-    The process (PR_MCE_KILL_EARLY) is asleep, not touching the page: it
-    gets SIGBUS BUS_MCEERR_AO for the page's address with si_addr_lsb 12,
-    the page is recovered, HardwareCorrupted grows by 4 kB and the node's
-    memory_failure/total by 1.
-    """
-    corrupted = meminfo_kb(g, 'HardwareCorrupted')
-    seq = g.start_cmd('hwpt-victim --kill early --timeout 60')
-    pfn, paddr, _ = victim_ready(g, seq)
-    node = pfn_node(g, pfn)
-    total = node_stat(g, node, 'total')
-    mark = g.console_mark()
-    g.mce('srao', cpu=0, paddr=paddr)
-    rc, out = g.wait(seq, 90)
-    check(rc == 0, f'victim got no SIGBUS (exit {rc}): {out.strip()}')
-    code, addr_ok, lsb = sigbus_report(out)
-    check(code == 'BUS_MCEERR_AO', f'si_code {code}, expected BUS_MCEERR_AO')
-    check(addr_ok, 'si_addr is not the address of the page')
-    check(lsb == 12, f'si_addr_lsb {lsb}, expected 12')
-    _, result = recovery_line(g, mark, pfn)
-    check(result == 'Recovered', f'recovery result {result}')
-    check(meminfo_kb(g, 'HardwareCorrupted') == corrupted + 4,
-          'HardwareCorrupted did not grow by 4 kB')
-    check(node_stat(g, node, 'total') == total + 1,
-          f'node{node} memory_failure/total did not grow by 1')
-
-
 def sigbus_report(out):
     """Parse hwpt-victim's SIGBUS line: (si_code name, addr_ok, lsb)."""
     m = re.search(r'HWPT-SIGBUS code=(\S+) addr_ok=(\d) addr=\S+ lsb=(\d+)', out)
@@ -119,30 +92,9 @@ def sigbus_report(out):
     return m.group(1), m.group(2) == '1', int(m.group(3))
 
 
-@scenario('qemu.srar_kills_only_accessor', real_mce=True)
-def srar_kills_only_accessor(g):
-    """A real SRAR on the CPU where a process busy-reads its page.
+def _load_topics():
+    for mod in pkgutil.iter_modules(__path__):
+        importlib.import_module(f'{__name__}.{mod.name}')
 
-    The reader gets SIGBUS BUS_MCEERR_AR for the page's address; a second
-    process that sleeps (late kill, does not map the page) is untouched, and
-    the guest keeps running.
-    """
-    bystander = g.start_cmd('hwpt-victim --kill late --timeout 20')
-    victim_ready(g, bystander)
-    seq = g.start_cmd('hwpt-victim --spin --cpu 1 --timeout 60')
-    pfn, paddr, cpu = victim_ready(g, seq)
-    check(cpu == 1, f'victim runs on CPU {cpu}, not 1')
-    mark = g.console_mark()
-    g.mce_in_user_mode('srar', cpu, paddr)
-    rc, out = g.wait(seq, 90)
-    check(rc == 0, f'victim got no SIGBUS (exit {rc}): {out.strip()}')
-    code, addr_ok, lsb = sigbus_report(out)
-    check(code == 'BUS_MCEERR_AR', f'si_code {code}, expected BUS_MCEERR_AR')
-    check(addr_ok, 'si_addr is not the address of the page')
-    check(lsb == 12, f'si_addr_lsb {lsb}, expected 12')
-    _, result = recovery_line(g, mark, pfn)
-    check(result == 'Recovered', f'recovery result {result}')
-    rc, out = g.wait(bystander, 60)
-    check(rc == 2 and 'HWPT-TIMEOUT' in out,
-          f'the bystander was signalled: {out.strip()}')
-    check(g.sh('true')[0] == 0, 'guest stopped answering')
+
+_load_topics()

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the memory-failure*.c selftests: where a page lives,
+ * what the kernel counts, the injection routes, and catching SIGBUS.
+ */
+#ifndef __SELFTESTS_MM_MEMORY_FAILURE_H
+#define __SELFTESTS_MM_MEMORY_FAILURE_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef MADV_HWPOISON
+#define MADV_HWPOISON 100
+#endif
+#ifndef MADV_SOFT_OFFLINE
+#define MADV_SOFT_OFFLINE 101
+#endif
+#ifndef MPOL_F_NODE
+#define MPOL_F_NODE (1 << 0)
+#define MPOL_F_ADDR (1 << 1)
+#endif
+
+#define KPF_BUDDY		10
+#define KPF_HWPOISON		19
+#define KPF_NOPAGE		20
+#define HWPOISON_DEBUGFS	"/sys/kernel/debug/hwpoison"
+#define CORRUPT_PFN		HWPOISON_DEBUGFS "/corrupt-pfn"
+#define UNPOISON_PFN		HWPOISON_DEBUGFS "/unpoison-pfn"
+#define HARD_OFFLINE_PAGE	"/sys/devices/system/memory/hard_offline_page"
+#define SOFT_OFFLINE_PAGE	"/sys/devices/system/memory/soft_offline_page"
+
+/*
+ * SIGBUS catching: arm with sigsetjmp(mf_sigbus_env, 1) around the access
+ * or the injection; the handler records the siginfo and jumps back.
+ */
+static sigjmp_buf mf_sigbus_env;
+static volatile sig_atomic_t mf_sigbus_count;
+static siginfo_t mf_sigbus_info;
+
+static inline void mf_sigbus_handler(int sig, siginfo_t *si, void *uc)
+{
+	mf_sigbus_info = *si;
+	mf_sigbus_count++;
+	siglongjmp(mf_sigbus_env, 1);
+}
+
+static inline int mf_catch_sigbus(void)
+{
+	struct sigaction sa = {
+		.sa_sigaction = mf_sigbus_handler,
+		.sa_flags = SA_SIGINFO,
+	};
+
+	mf_sigbus_count = 0;
+	return sigaction(SIGBUS, &sa, NULL);
+}
+
+/* A /proc/meminfo field in kB, or -1. */
+static inline long mf_meminfo_kb(const char *field)
+{
+	char line[256];
+	size_t len = strlen(field);
+	long val = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, field, len) && line[len] == ':') {
+			val = strtol(line + len + 1, NULL, 10);
+			break;
+		}
+	fclose(f);
+	return val;
+}
+
+/* The first number in a file, or -1. */
+static inline long mf_read_long(const char *path)
+{
+	long val = -1;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%li", &val) != 1)
+		val = -1;
+	fclose(f);
+	return val;
+}
+
+/* Writes @buf with one write(2); returns 0 or the errno. */
+static inline int mf_write_file(const char *path, const char *buf)
+{
+	ssize_t len = strlen(buf);
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return errno;
+	if (write(fd, buf, len) != len)
+		err = errno ? errno : EIO;
+	close(fd);
+	return err;
+}
+
+/* /sys/devices/system/node/nodeN/memory_failure/@name, or -1. */
+static inline long mf_node_stat(int node, const char *name)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path),
+		 "/sys/devices/system/node/node%d/memory_failure/%s", node, name);
+	return mf_read_long(path);
+}
+
+/* The PFN backing @addr (root only), or 0 when not present. */
+static inline uint64_t mf_virt_to_pfn(void *addr)
+{
+	long psize = sysconf(_SC_PAGESIZE);
+	uint64_t entry = 0;
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+
+	if (fd < 0)
+		return 0;
+	if (pread(fd, &entry, sizeof(entry),
+		  ((uintptr_t)addr / psize) * sizeof(entry)) != sizeof(entry))
+		entry = 0;
+	close(fd);
+	return (entry & (1ULL << 63)) ? entry & ((1ULL << 55) - 1) : 0;
+}
+
+/* The NUMA node of the page at @addr, or -1. */
+static inline int mf_page_node(void *addr)
+{
+	int node = -1;
+
+	if (syscall(SYS_get_mempolicy, &node, NULL, 0, addr,
+		    MPOL_F_NODE | MPOL_F_ADDR))
+		return -1;
+	return node;
+}
+
+/* The KPF_* flags of @pfn, or KPF_NOPAGE when they cannot be read. */
+static inline uint64_t mf_kpageflags(uint64_t pfn)
+{
+	uint64_t flags = 1ULL << KPF_NOPAGE;
+	int fd = open("/proc/kpageflags", O_RDONLY);
+
+	if (fd < 0)
+		return flags;
+	if (pread(fd, &flags, sizeof(flags), pfn * sizeof(flags)) != sizeof(flags))
+		flags = 1ULL << KPF_NOPAGE;
+	close(fd);
+	return flags;
+}
+
+static inline int mf_pfn_is_hwpoison(uint64_t pfn)
+{
+	return !!(mf_kpageflags(pfn) & (1ULL << KPF_HWPOISON));
+}
+
+/* Writes @pfn in hex to a debugfs injector file; returns 0 or an errno. */
+static inline int mf_write_pfn(const char *path, uint64_t pfn)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%#llx", (unsigned long long)pfn);
+	return mf_write_file(path, buf);
+}
+
+/* Writes the physical address of @pfn to a memory/ offline file. */
+static inline int mf_write_paddr(const char *path, uint64_t pfn)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%#llx",
+		 (unsigned long long)pfn * sysconf(_SC_PAGESIZE));
+	return mf_write_file(path, buf);
+}
+
+static inline int mf_unpoison_pfn(uint64_t pfn)
+{
+	return mf_write_pfn(UNPOISON_PFN, pfn);
+}
+
+#endif /* __SELFTESTS_MM_MEMORY_FAILURE_H */
