@@ -50,6 +50,7 @@ class Guest:
         self._agent = self._qmp = None
         self._buf = ''
         self._seq = 0
+        self._last_rx = 0
         self._agent_log = None
         self.events = []
         self._bank = 0
@@ -161,7 +162,7 @@ class Guest:
     # --- agent ------------------------------------------------------------
     def _send(self, cmd):
         self._seq += 1
-        self._agent.sendall(f'{self._seq} {cmd}\n'.encode())
+        self._agent.sendall(f'{self._seq} {cmd} @@HWPT-END\n'.encode())
         self._agent_log.write(f'\n### {self._seq} $ {cmd}\n')
         return self._seq
 
@@ -171,7 +172,16 @@ class Guest:
             data = self._agent.recv(65536)
         except socket.timeout:
             self._check_alive()
+            # A machine check can swallow a UART interrupt and leave output
+            # stuck in the guest.  Any received byte raises an interrupt
+            # whose handler also drains the transmitter, so poke with a bare
+            # newline, which the agent ignores, after 2 s of silence.
+            if time.time() - self._last_rx > 2:
+                self._agent.sendall(b'\n')
+                self._agent_log.write('\n[host: poke after 2 s of silence]\n')
+                self._last_rx = time.time()
             return
+        self._last_rx = time.time()
         if not data:
             self._check_alive()
             raise GuestError('agent connection closed')
