@@ -316,6 +316,14 @@ def build_guest_programs(kernel):
         _compile(os.path.join(out, name),
                  [os.path.join(paths.HARNESS, 'guest', f'{name}.c')],
                  ['-isystem', hdrs])
+    # The base's page-types, the injector's companion (-b hwpoison, -X, -x).
+    tools = os.path.join(paths.src(kernel), 'tools')
+    _compile(os.path.join(out, 'page-types'),
+             [os.path.join(tools, 'mm', 'page-types.c'),
+              os.path.join(tools, 'lib', 'api', 'fs', 'fs.c')],
+             ['-isystem', hdrs, '-I', os.path.join(tools, 'lib'),
+              '-I', os.path.join(tools, 'include'),
+              '-I', os.path.join(tools, 'lib', 'api'), '-w'])
     mm = os.path.join(paths.BASE, SELFTESTS)
     ours = os.path.join(paths.REPO, SELFTESTS)
     libs = [os.path.join(mm, n) for n in SELFTEST_LIBS]
