@@ -92,8 +92,12 @@ def scenario_item(sc):
 
 
 def run_boot(facts, logdir, name, items, append=''):
-    """Boot a guest and run @items in it; restart the guest after a hang."""
+    """Boot a guest and run @items in it; restart the guest after a hang.
+
+    Adds each item's run time to facts['layer_s'] under its layer name.
+    """
     out = []
+    layer_s = facts.setdefault('layer_s', {})
     g = None
     boot_marks = []
     for item in items:
@@ -111,14 +115,18 @@ def run_boot(facts, logdir, name, items, append=''):
                 g.stop()
                 return out
             log(f'booted in {g.boot_s:.1f}s')
+            layer_s['boot'] = layer_s.get('boot', 0) + g.boot_s
             boot_marks.append([g, 0, []])
         mark = g.console_mark()
         log(f'running {item.name}')
+        t_item = time.time()
         try:
             res = item.run(g)
         except GuestError as e:
             res = [Result(item.name, FAIL, str(e), g.console(mark)[-4000:])]
             g.stop()
+        layer = item.name.split('.')[0]
+        layer_s[layer] = layer_s.get(layer, 0) + time.time() - t_item
         time.sleep(0.2)     # let the console catch up
         end = g.console_mark()
         boot_marks[-1][2].append((mark, end))
@@ -197,9 +205,12 @@ def main(kernel, tests_glob=''):
            r.name.startswith('boot.')]
     if not res:
         res = [Result('selection', FAIL, f'no test matches "{tests_glob}"')]
+    results.apply_known_failures(res, kernel)
+    layers = ', '.join(f'{k} {fmt_secs(v)}' for k, v in
+                       sorted(facts.get('layer_s', {}).items()))
     facts['timing'] = (f'time: build {fmt_secs(facts["build_s"])}, tests '
-                       f'{fmt_secs(time.time() - t_tests)}, total '
-                       f'{fmt_secs(time.time() - t0)}')
+                       f'{fmt_secs(time.time() - t_tests)} ({layers}), total '
+                       f'{fmt_secs(time.time() - t0)} under QEMU TCG')
     with open(os.path.join(logdir, 'report.txt'), 'w') as f:
         results.report(res, facts, f)
     nfail = results.report(res, facts, sys.stdout)

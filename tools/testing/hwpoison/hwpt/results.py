@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0
 """Test results from the three layers, kernel-log verdicts and the report."""
 
+import fnmatch
 import json
 import os
 import re
@@ -9,7 +10,7 @@ import tempfile
 
 from . import paths
 
-PASS, FAIL, SKIP = 'pass', 'fail', 'skip'
+PASS, FAIL, SKIP, XFAIL = 'pass', 'fail', 'skip', 'xfail'
 
 # Kernel log lines that fail a run wherever they appear, unless the test
 # that is running expects them.
@@ -136,6 +137,36 @@ def _kunit_case_excerpt(text, case):
     return ''
 
 
+def load_known_failures(kernel):
+    """(glob, reason) pairs of tools/testing/hwpoison/known-failures."""
+    known = []
+    with open(os.path.join(paths.HARNESS, 'known-failures')) as f:
+        for line in f:
+            line = line.split('#', 1)[0].strip()
+            if not line:
+                continue
+            k, glob, reason = (line.split(None, 2) + ['', ''])[:3]
+            if fnmatch.fnmatchcase(kernel, k):
+                known.append((glob, reason))
+    return known
+
+
+def apply_known_failures(results, kernel):
+    """Turn listed failures into XFAIL, and listed passes into failures."""
+    known = load_known_failures(kernel)
+    for r in results:
+        for glob, reason in known:
+            if not fnmatch.fnmatchcase(r.name, glob):
+                continue
+            if r.status == FAIL:
+                r.status, r.detail = XFAIL, f'known {kernel} failure: {reason}'
+            elif r.status == PASS:
+                r.status = FAIL
+                r.detail = (f'XPASS: listed in known-failures ({reason}) but '
+                            'passed: update the list')
+            break
+
+
 def report(results, facts, out):
     """Print the report; the last line is 'N passed, N failed[, N skipped]'."""
     w = out.write
@@ -145,7 +176,7 @@ def report(results, facts, out):
     w(f'   config: configs/hwpoison-test.config; logs: '
       f'{os.path.relpath(facts["logdir"], paths.REPO)}/\n')
     for r in results:
-        tag = {PASS: 'PASS', FAIL: 'FAIL', SKIP: 'SKIP'}[r.status]
+        tag = {PASS: 'PASS', FAIL: 'FAIL', SKIP: 'SKIP', XFAIL: 'XFAIL'}[r.status]
         line = f'{tag} {r.name}'
         if r.detail:
             line += f'  ({r.detail})'
@@ -156,7 +187,11 @@ def report(results, facts, out):
     for k in ('timing',):
         if facts.get(k):
             w(f'   {facts[k]}\n')
-    npass = sum(r.status == PASS for r in results)
+    nxfail = sum(r.status == XFAIL for r in results)
+    if nxfail:
+        w(f'   {nxfail} known failure(s) of this kernel, listed with their '
+          'reasons in tools/testing/hwpoison/known-failures\n')
+    npass = sum(r.status in (PASS, XFAIL) for r in results)
     nfail = sum(r.status == FAIL for r in results)
     nskip = sum(r.status == SKIP for r in results)
     last = f'{npass} passed, {nfail} failed'
