@@ -74,7 +74,7 @@ static uint64_t virt_to_pfn(void *addr)
 	return entry & ((1ULL << 55) - 1);
 }
 
-static void usage(void)
+static void print_usage(void)
 {
 	fprintf(stderr,
 		"usage: hwpt-victim [--kill early|late|default] [--spin] [--cpu N]\n"
@@ -105,7 +105,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
 			timeout = atoi(argv[++i]);
 		else
-			usage();
+			print_usage();
 	}
 
 	if (cpu >= 0) {
@@ -128,7 +128,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(kill_mode, "default"))
 			how = PR_MCE_KILL_DEFAULT;
 		else
-			usage();
+			print_usage();
 		if (how == PR_MCE_KILL_DEFAULT ?
 		    prctl(PR_MCE_KILL, PR_MCE_KILL_CLEAR, 0, 0, 0) :
 		    prctl(PR_MCE_KILL, PR_MCE_KILL_SET, how, 0, 0)) {

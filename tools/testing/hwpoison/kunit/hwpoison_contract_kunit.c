@@ -63,6 +63,7 @@ static struct kunit_suite hwpoison_contract_suite = {
 	.name = "memory_failure_contract",
 	.test_cases = hwpoison_contract_cases,
 };
+
 kunit_test_suite(hwpoison_contract_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the hwpoison entry points' contract");
