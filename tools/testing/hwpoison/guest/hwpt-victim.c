@@ -14,32 +14,12 @@
  * Exit: 0 after SIGBUS, 2 on timeout, 1 on error.
  */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
-#include <setjmp.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <time.h>
-#include <unistd.h>
 
-static sigjmp_buf sigbus_env;
-static volatile sig_atomic_t got_sigbus;
-static siginfo_t sigbus_info;
-
-static void on_sigbus(int sig, siginfo_t *si, void *uc)
-{
-	(void)sig;
-	(void)uc;
-	sigbus_info = *si;
-	got_sigbus = 1;
-	siglongjmp(sigbus_env, 1);
-}
+/* PFN lookup and SIGBUS catching, shared with the mm selftests. */
+#include "../../selftests/mm/memory-failure.h"
 
 static const char *bus_code_name(int code)
 {
@@ -57,23 +37,6 @@ static const char *bus_code_name(int code)
 	}
 }
 
-static uint64_t virt_to_pfn(void *addr)
-{
-	long psize = sysconf(_SC_PAGESIZE);
-	uint64_t entry = 0;
-	int fd = open("/proc/self/pagemap", O_RDONLY);
-
-	if (fd < 0)
-		return 0;
-	if (pread(fd, &entry, sizeof(entry),
-		  ((uintptr_t)addr / psize) * sizeof(entry)) != sizeof(entry))
-		entry = 0;
-	close(fd);
-	if (!(entry & (1ULL << 63)))
-		return 0;
-	return entry & ((1ULL << 55) - 1);
-}
-
 static void print_usage(void)
 {
 	fprintf(stderr,
@@ -88,7 +51,6 @@ int main(int argc, char **argv)
 	static int timeout = 60, spin;
 	int cpu = -1, i;
 	long psize = sysconf(_SC_PAGESIZE);
-	struct sigaction sa = { 0 };
 	volatile char *page;
 	uint64_t pfn;
 	time_t end;
@@ -159,18 +121,19 @@ int main(int argc, char **argv)
 	else
 		memset((char *)page, 0x5a, psize);
 
-	pfn = virt_to_pfn((void *)page);
+	pfn = mf_virt_to_pfn((void *)page);
 	if (!pfn) {
 		fprintf(stderr, "no PFN for the page (not root?)\n");
 		return 1;
 	}
 
-	sa.sa_sigaction = on_sigbus;
-	sa.sa_flags = SA_SIGINFO;
-	sigaction(SIGBUS, &sa, NULL);
+	if (mf_catch_sigbus()) {
+		perror("sigaction");
+		return 1;
+	}
 
 	end = time(NULL) + timeout;
-	if (!sigsetjmp(sigbus_env, 1)) {
+	if (!sigsetjmp(mf_sigbus_env, 1)) {
 		printf("HWPT-READY pid=%d cpu=%d vaddr=%p pfn=%#llx paddr=%#llx\n",
 		       getpid(), sched_getcpu(), (void *)page,
 		       (unsigned long long)pfn,
@@ -187,13 +150,13 @@ int main(int argc, char **argv)
 				usleep(10000);
 		}
 	}
-	if (!got_sigbus) {
+	if (!mf_sigbus_count) {
 		printf("HWPT-TIMEOUT no SIGBUS after %d s\n", timeout);
 		return 2;
 	}
 	printf("HWPT-SIGBUS code=%s addr_ok=%d addr=%p lsb=%d\n",
-	       bus_code_name(sigbus_info.si_code),
-	       sigbus_info.si_addr == (void *)page, sigbus_info.si_addr,
-	       (int)sigbus_info.si_addr_lsb);
+	       bus_code_name(mf_sigbus_info.si_code),
+	       mf_sigbus_info.si_addr == (void *)page, mf_sigbus_info.si_addr,
+	       (int)mf_sigbus_info.si_addr_lsb);
 	return 0;
 }

@@ -312,10 +312,14 @@ def build_guest_programs(kernel):
     out = os.path.join(paths.kdir(kernel), 'guest')
     os.makedirs(out, exist_ok=True)
     hdrs = os.path.join(paths.obj(kernel), 'usr', 'include')
+    mm = os.path.join(paths.BASE, SELFTESTS)
+    ours = os.path.join(paths.REPO, SELFTESTS)
+    headers = [os.path.join(ours, n) for n in os.listdir(ours)
+               if n.endswith('.h')]
     for name in HELPERS:
         _compile(os.path.join(out, name),
                  [os.path.join(paths.HARNESS, 'guest', f'{name}.c')],
-                 ['-isystem', hdrs])
+                 ['-isystem', hdrs], deps=headers)
     # The base's page-types, the injector's companion (-b hwpoison, -X, -x).
     tools = os.path.join(paths.src(kernel), 'tools')
     _compile(os.path.join(out, 'page-types'),
@@ -324,11 +328,7 @@ def build_guest_programs(kernel):
              ['-isystem', hdrs, '-I', os.path.join(tools, 'lib'),
               '-I', os.path.join(tools, 'include'),
               '-I', os.path.join(tools, 'lib', 'api'), '-w'])
-    mm = os.path.join(paths.BASE, SELFTESTS)
-    ours = os.path.join(paths.REPO, SELFTESTS)
     libs = [os.path.join(mm, n) for n in SELFTEST_LIBS]
-    headers = [os.path.join(ours, n) for n in os.listdir(ours)
-               if n.endswith('.h')]
     for name in selftest_names():
         # Our directory first: its files are newer than the base's.
         _compile(os.path.join(out, name),
