@@ -295,20 +295,37 @@ def selftest_names():
                   and n.endswith('.c'))
 
 
-def _compile(out, srcs, flags, deps=()):
-    """Static build of @srcs into @out when any input is newer."""
+def _compile(out, srcs, flags, deps=(), fatal=True):
+    """Static build of @srcs into @out when any input is newer.
+
+    Returns '' or, when not @fatal, the compiler's output on failure (and
+    @out is removed, so a stale binary never runs).
+    """
     deps = list(srcs) + list(deps)
     if os.path.exists(out) and all(os.path.getmtime(out) >= os.path.getmtime(d)
                                    for d in deps):
-        return
+        return ''
     tmp = f'{out}.{os.getpid()}.tmp'
-    run(['gcc', '-static', '-O2', '-g', '-Wall', '-o', tmp, *flags, *srcs],
-        quiet=True)
+    cmd = ['gcc', '-static', '-O2', '-g', '-Wall', '-o', tmp, *flags, *srcs]
+    if fatal:
+        run(cmd, quiet=True)
+    else:
+        res = subprocess.run(cmd, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+        if res.returncode:
+            if os.path.exists(out):
+                os.unlink(out)
+            return res.stdout
     os.replace(tmp, out)
+    return ''
 
 
 def build_guest_programs(kernel):
-    """Static guest programs, against @kernel's exported uapi headers."""
+    """Static guest programs, against @kernel's exported uapi headers.
+
+    Returns {selftest name: compiler output} for selftests that did not
+    build; the harness reports those as failures and runs the others.
+    """
     out = os.path.join(paths.kdir(kernel), 'guest')
     os.makedirs(out, exist_ok=True)
     hdrs = os.path.join(paths.obj(kernel), 'usr', 'include')
@@ -329,12 +346,16 @@ def build_guest_programs(kernel):
               '-I', os.path.join(tools, 'include'),
               '-I', os.path.join(tools, 'lib', 'api'), '-w'])
     libs = [os.path.join(mm, n) for n in SELFTEST_LIBS]
+    errors = {}
     for name in selftest_names():
         # Our directory first: its files are newer than the base's.
-        _compile(os.path.join(out, name),
-                 [os.path.join(ours, f'{name}.c')] + libs,
-                 ['-isystem', hdrs, '-I', ours, '-I', mm], deps=headers)
-    return out
+        err = _compile(os.path.join(out, name),
+                       [os.path.join(ours, f'{name}.c')] + libs,
+                       ['-isystem', hdrs, '-I', ours, '-I', mm], deps=headers,
+                       fatal=False)
+        if err:
+            errors[name] = err
+    return errors
 
 
 def _cpio_entry(out, name, mode, data=b'', rdev=(0, 0), ino=[1000]):
@@ -351,8 +372,12 @@ def _cpio_entry(out, name, mode, data=b'', rdev=(0, 0), ino=[1000]):
 
 
 def build_initramfs(kernel, modules):
-    """Write a gzipped newc cpio: busybox, init, agent, our programs, modules."""
-    bindir = build_guest_programs(kernel)
+    """Write a gzipped newc cpio: busybox, init, agent, our programs, modules.
+
+    Returns (path, {selftest: compiler output} of those that did not build).
+    """
+    errors = build_guest_programs(kernel)
+    bindir = os.path.join(paths.kdir(kernel), 'guest')
     files = {
         'init': (0o100755, os.path.join(paths.HARNESS, 'guest', 'init')),
         'hwpt/agent.sh': (0o100755, os.path.join(paths.HARNESS, 'guest', 'agent.sh')),
@@ -378,7 +403,7 @@ def build_initramfs(kernel, modules):
                 _cpio_entry(out, name, mode, f.read())
         _cpio_entry(out, 'TRAILER!!!', 0)
     os.replace(out_path + '.tmp', out_path)
-    return out_path
+    return out_path, errors
 
 
 def build_all(kernel):
@@ -393,9 +418,9 @@ def build_all(kernel):
         fcntl.flock(lock, fcntl.LOCK_EX)
         secs = build_kernel(kernel)
         mods = build_kunit_modules(kernel)
-        initrd = build_initramfs(kernel, mods)
+        initrd, selftest_errors = build_initramfs(kernel, mods)
     kver, dver = base_version()
     return {'kernel': kernel, 'bzimage': paths.bzimage(kernel),
-            'initrd': initrd, 'kernel_build_s': secs,
+            'initrd': initrd, 'selftest_errors': selftest_errors, 'kernel_build_s': secs,
             'build_s': time.time() - t0, 'base': f'{BASE_PACKAGE} {kver} '
             f'(Debian {dver})'}

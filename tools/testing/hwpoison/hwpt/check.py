@@ -116,21 +116,25 @@ def run_boot(facts, logdir, name, items, append=''):
                 return out
             log(f'booted in {g.boot_s:.1f}s')
             layer_s['boot'] = layer_s.get('boot', 0) + g.boot_s
-            boot_marks.append([g, 0, []])
+            boot_marks.append((g, []))
         mark = g.console_mark()
         log(f'running {item.name}')
         t_item = time.time()
         try:
             res = item.run(g)
         except GuestError as e:
-            res = [Result(item.name, FAIL, str(e), g.console(mark)[-4000:])]
             g.stop()
+            detail = str(e)
+            died = re.search(r'Kernel panic - not syncing: .*', g.console(mark))
+            if died:
+                detail = f'the guest died: {died.group(0).strip()}'
+            res = [Result(item.name, FAIL, detail, g.console(mark)[-4000:])]
         layer = item.name.split('.')[0]
         layer_s[layer] = layer_s.get(layer, 0) + time.time() - t_item
         time.sleep(0.2)     # let the console catch up
         end = g.console_mark()
-        boot_marks[-1][2].append((mark, end))
-        text = g.console(mark)[:end - mark]
+        boot_marks[-1][1].append((mark, end))
+        text = g.console(mark, end)
         bad = results.log_problems(text, item.allow)
         if bad:
             failed = [r for r in res if r.status == FAIL]
@@ -149,13 +153,12 @@ def run_boot(facts, logdir, name, items, append=''):
     if g:
         g.stop()
     # Whatever no item was running for: boot and shutdown.
-    for g, _, spans in boot_marks:
+    for g, spans in boot_marks:
         text, pos = '', 0
-        full = g.console()
         for a, b in spans:
-            text += full[pos:a]
+            text += g.console(pos, a)
             pos = b
-        text += full[pos:]
+        text += g.console(pos)
         bad = results.log_problems(text)
         if bad:
             out.append(Result(f'boot.{g.name}.kernel-log', FAIL, 'kernel log',
@@ -182,8 +185,19 @@ def main(kernel, tests_glob=''):
         kmod = paths.kmod(kernel)
         shared += [kunit_item(os.path.join(kmod, m))
                    for m in sorted(os.listdir(kmod)) if m.endswith('.ko')]
-    if sel.may_match('kselftest.'):
-        shared += [kselftest_item(ks) for ks in build.selftest_names()]
+    build_failures = []
+    for ks in build.selftest_names():
+        # By convention the fixture is named after the file: memory-failure-x
+        # holds memory_failure_x, so a glob can skip other files' builds.
+        fixture = ks.replace('-', '_')
+        if not sel.may_match(f'kselftest.{fixture}'):
+            continue
+        if ks in facts['selftest_errors']:
+            build_failures.append(Result(f'kselftest.{fixture}.build', FAIL,
+                                         f'{ks}.c does not compile',
+                                         facts['selftest_errors'][ks][-3000:]))
+        else:
+            shared.append(kselftest_item(ks))
     for sc in scenarios.SCENARIOS:
         if not sel.may_match(sc.name):
             continue
@@ -201,8 +215,9 @@ def main(kernel, tests_glob=''):
     for sc in own:
         res += run_boot(facts, logdir, sc.name.split('.')[-1],
                         [scenario_item(sc)], append=sc.append)
-    res = [r for r in res if sel.keep(r.name) or r.status == FAIL and
-           r.name.startswith('boot.')]
+    # Boot problems show whatever the selection; selected builds failed.
+    res = build_failures + [r for r in res if sel.keep(r.name) or
+                            r.status == FAIL and r.name.startswith('boot.')]
     if not res:
         res = [Result('selection', FAIL, f'no test matches "{tests_glob}"')]
     results.apply_known_failures(res, kernel)

@@ -265,13 +265,15 @@ class Guest:
         except OSError:
             return 0
 
-    def console(self, since=0):
+    def console(self, since=0, until=None):
+        """Kernel console text between two byte offsets (console_mark())."""
         try:
             with open(self.console_path, 'rb') as f:
                 f.seek(since)
-                return f.read().decode(errors='replace').replace('\r', '')
+                data = f.read() if until is None else f.read(until - since)
         except OSError:
             return ''
+        return data.decode(errors='replace').replace('\r', '')
 
     def wait_console(self, pattern, since=0, timeout=30):
         """Wait until the console log after @since matches @pattern."""
