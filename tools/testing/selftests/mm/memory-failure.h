@@ -192,4 +192,70 @@ static inline int mf_unpoison_pfn(uint64_t pfn)
 	return mf_write_pfn(UNPOISON_PFN, pfn);
 }
 
+/*
+ * The kernel log through /dev/kmsg (root): mf_kmsg_open() returns a
+ * non-blocking descriptor positioned after the newest record, so that
+ * mf_kmsg_read() later sees only what was logged since.
+ */
+static inline int mf_kmsg_open(void)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK);
+
+	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
+/*
+ * Appends the text of each record logged since the last read (without the
+ * "level,seq,time,flags;" prefix or dictionary lines), one a line, to the
+ * NUL-terminated string in @buf (of @size bytes, empty at first), truncated
+ * when full.  Returns the number of records read; records overwritten before
+ * being read are skipped.
+ */
+static inline int mf_kmsg_read(int fd, char *buf, size_t size)
+{
+	size_t len = strnlen(buf, size);
+	char rec[8192], *msg, *nl;
+	int n = 0;
+	ssize_t got;
+
+	for (;;) {
+		got = read(fd, rec, sizeof(rec) - 1);
+		if (got < 0 && errno == EPIPE)
+			continue;
+		if (got <= 0)
+			break;
+		rec[got] = 0;
+		msg = strchr(rec, ';');
+		msg = msg ? msg + 1 : rec;
+		nl = strchr(msg, '\n');
+		if (nl)
+			*nl = 0;
+		if (len + 1 < size)
+			len += snprintf(buf + len, size - len, "%s\n", msg);
+		if (len >= size)
+			len = size - 1;
+		n++;
+	}
+	return n;
+}
+
+/* The number of lines of @log that contain @needle. */
+static inline int mf_log_count(const char *log, const char *needle)
+{
+	const char *hit = log;
+	int n = 0;
+
+	while ((hit = strstr(hit, needle))) {
+		n++;
+		hit = strchr(hit, '\n');
+		if (!hit)
+			break;
+	}
+	return n;
+}
+
 #endif /* __SELFTESTS_MM_MEMORY_FAILURE_H */

@@ -1,0 +1,533 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hard offline of huge pages: an anonymous THP (split so that only the bad
+ * 4 KiB subpage is lost, or not splittable because it is pinned), and
+ * hugetlb pages (private, shared, free in the pool).  Each test poisons one
+ * subpage through one injection route (a fixture variant), checks the
+ * signal, /proc/kpageflags, HardwareCorrupted, the per-node memory_failure
+ * counters and the hugetlb pool, and unpoisons through debugfs.
+ */
+#define _GNU_SOURCE
+#include "../kselftest_harness.h"
+#include "memory-failure.h"
+
+#include <sys/uio.h>
+
+#define KPF_THP_BIT		22
+#define KPF_HUGE_BIT		17
+#define HPAGE_SIZE		(2UL << 20)
+#define NR_HUGEPAGES		"/proc/sys/vm/nr_hugepages"
+#define THP_ENABLED		"/sys/kernel/mm/transparent_hugepage/enabled"
+/* The subpage of a huge page the tests poison: not the head page. */
+#define BAD_SUBPAGE		5
+/* A helper SKIP()ped the test: the test must return too. */
+static inline bool skipped(struct __test_metadata *_metadata)
+{
+	return _metadata->exit_code == KSFT_SKIP;
+}
+
+FIXTURE(memory_failure_huge)
+{
+	long psize;
+	char *map;		/* what to munmap, @map_len bytes */
+	size_t map_len;
+	char *addr;		/* the huge page */
+	char *bad;		/* the poisoned subpage */
+	uint64_t pfn;		/* of @bad */
+	int node;
+	int memfd;
+	int pipefd[2];
+	long nr_hugepages;	/* to restore, or -1 */
+	long corrupted_kb;
+	long node_total;
+	long node_recovered;
+	long node_failed;
+	long node_ignored;
+};
+
+FIXTURE_VARIANT(memory_failure_huge)
+{
+	/* Sends the page at @addr (PFN @pfn) to hard offline; 0 or errno. */
+	int (*inject)(void *addr, long psize, uint64_t pfn);
+	/* MADV_HWPOISON acts for the caller: it is signalled at once. */
+	bool signal_at_injection;
+	/* The route needs a mapping (it cannot reach a free page). */
+	bool needs_mapping;
+};
+
+static int inject_madvise(void *addr, long psize, uint64_t pfn)
+{
+	return madvise(addr, psize, MADV_HWPOISON) ? errno : 0;
+}
+
+static int inject_corrupt_pfn(void *addr, long psize, uint64_t pfn)
+{
+	return mf_write_pfn(CORRUPT_PFN, pfn);
+}
+
+static int inject_hard_offline(void *addr, long psize, uint64_t pfn)
+{
+	return mf_write_paddr(HARD_OFFLINE_PAGE, pfn);
+}
+
+FIXTURE_VARIANT_ADD(memory_failure_huge, madv_hard)
+{
+	.inject = inject_madvise,
+	.signal_at_injection = true,
+	.needs_mapping = true,
+};
+
+FIXTURE_VARIANT_ADD(memory_failure_huge, corrupt_pfn)
+{
+	.inject = inject_corrupt_pfn,
+};
+
+FIXTURE_VARIANT_ADD(memory_failure_huge, hard_offline_page)
+{
+	.inject = inject_hard_offline,
+};
+
+FIXTURE_SETUP(memory_failure_huge)
+{
+	if (geteuid())
+		SKIP(return, "needs root");
+	if (access(UNPOISON_PFN, W_OK))
+		SKIP(return, "no hwpoison injector in debugfs");
+	self->psize = sysconf(_SC_PAGESIZE);
+	self->memfd = -1;
+	self->pipefd[0] = -1;
+	self->pipefd[1] = -1;
+	self->nr_hugepages = -1;
+	ASSERT_EQ(mf_catch_sigbus(), 0);
+}
+
+FIXTURE_TEARDOWN(memory_failure_huge)
+{
+	char buf[32];
+
+	if (self->pipefd[0] >= 0)
+		close(self->pipefd[0]);
+	if (self->pipefd[1] >= 0)
+		close(self->pipefd[1]);
+	if (self->map)
+		munmap(self->map, self->map_len);
+	if (self->memfd >= 0)
+		close(self->memfd);
+	if (self->nr_hugepages >= 0) {
+		snprintf(buf, sizeof(buf), "%ld", self->nr_hugepages);
+		EXPECT_EQ(mf_write_file(NR_HUGEPAGES, buf), 0);
+	}
+}
+
+/* Take the baseline: the poisoned subpage's PFN and node, the counters. */
+static void snapshot(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(memory_failure_huge) *self)
+{
+	self->pfn = mf_virt_to_pfn(self->bad);
+	ASSERT_NE(self->pfn, 0);
+	self->node = mf_page_node(self->bad);
+	ASSERT_GE(self->node, 0);
+	self->corrupted_kb = mf_meminfo_kb("HardwareCorrupted");
+	ASSERT_GE(self->corrupted_kb, 0);
+	self->node_total = mf_node_stat(self->node, "total");
+	self->node_recovered = mf_node_stat(self->node, "recovered");
+	self->node_failed = mf_node_stat(self->node, "failed");
+	self->node_ignored = mf_node_stat(self->node, "ignored");
+	ASSERT_GE(self->node_total, 0);
+	ASSERT_FALSE(mf_pfn_is_hwpoison(self->pfn));
+}
+
+/* Per-node counter deltas since the snapshot. */
+static void check_counters(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(memory_failure_huge) *self,
+			   long recovered, long failed)
+{
+	EXPECT_EQ(mf_node_stat(self->node, "total"), self->node_total + 1);
+	EXPECT_EQ(mf_node_stat(self->node, "recovered"),
+		  self->node_recovered + recovered);
+	EXPECT_EQ(mf_node_stat(self->node, "failed"),
+		  self->node_failed + failed);
+	EXPECT_EQ(mf_node_stat(self->node, "ignored"), self->node_ignored);
+}
+
+/* Inject through the variant's route; returns 0 or the errno. */
+static int inject(struct __test_metadata *_metadata,
+		  FIXTURE_DATA(memory_failure_huge) *self,
+		  const FIXTURE_VARIANT(memory_failure_huge) *variant)
+{
+	/* Static: it must survive the SIGBUS handler's siglongjmp(). */
+	static int err;
+
+	err = 0;
+	if (!sigsetjmp(mf_sigbus_env, 1))
+		err = variant->inject(self->bad, self->psize, self->pfn);
+	return err;
+}
+
+/* Reads @addr; returns 1 when that raised SIGBUS. */
+static int touch(const char *addr)
+{
+	int before = mf_sigbus_count;
+
+	if (!sigsetjmp(mf_sigbus_env, 1))
+		*(volatile const char *)addr;
+	return mf_sigbus_count != before;
+}
+
+/* A SIGBUS for a consumed error at @addr covering 1 << @lsb bytes. */
+static void check_sigbus(struct __test_metadata *_metadata, void *addr, int lsb)
+{
+	EXPECT_EQ(mf_sigbus_info.si_code, BUS_MCEERR_AR);
+	EXPECT_EQ(mf_sigbus_info.si_addr, addr);
+	EXPECT_EQ(mf_sigbus_info.si_addr_lsb, lsb);
+}
+
+/*
+ * Unpoison @pfn through debugfs and check it and HardwareCorrupted are
+ * back; after a real machine check the kernel refuses, not a failure here.
+ */
+static void unpoison_and_check(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(memory_failure_huge) *self,
+			       uint64_t pfn)
+{
+	int err = mf_unpoison_pfn(pfn);
+
+	if (err == EOPNOTSUPP) {
+		TH_LOG("unpoison refused after a real machine check");
+		return;
+	}
+	ASSERT_EQ(err, 0);
+	EXPECT_FALSE(mf_pfn_is_hwpoison(pfn));
+	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"), self->corrupted_kb);
+}
+
+/* Maps a 2 MiB aligned anonymous THP, filled per subpage; SKIP if none. */
+static void map_thp(struct __test_metadata *_metadata,
+		    FIXTURE_DATA(memory_failure_huge) *self)
+{
+	char mode[128] = "";
+	FILE *f = fopen(THP_ENABLED, "r");
+	long i;
+
+	if (!f)
+		SKIP(return, "no transparent hugepages");
+	if (!fgets(mode, sizeof(mode), f))
+		mode[0] = 0;
+	fclose(f);
+	if (strstr(mode, "[never]"))
+		SKIP(return, "transparent hugepages disabled");
+
+	self->map_len = 2 * HPAGE_SIZE;
+	self->map = mmap(NULL, self->map_len, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(self->map, MAP_FAILED);
+	self->addr = (char *)(((uintptr_t)self->map + HPAGE_SIZE - 1) &
+			      ~(HPAGE_SIZE - 1));
+	if (madvise(self->addr, HPAGE_SIZE, MADV_HUGEPAGE))
+		SKIP(return, "MADV_HUGEPAGE: %s", strerror(errno));
+	for (i = 0; i < HPAGE_SIZE / self->psize; i++)
+		memset(self->addr + i * self->psize, (char)(i + 1), self->psize);
+	if (!(mf_kpageflags(mf_virt_to_pfn(self->addr)) & (1ULL << KPF_THP_BIT)))
+		SKIP(return, "no THP could be allocated");
+	self->bad = self->addr + BAD_SUBPAGE * self->psize;
+}
+
+/* Every subpage but BAD_SUBPAGE still holds its fill byte. */
+static int thp_content_intact(FIXTURE_DATA(memory_failure_huge) *self)
+{
+	long i, j;
+
+	for (i = 0; i < HPAGE_SIZE / self->psize; i++) {
+		const char *p = self->addr + i * self->psize;
+
+		if (i == BAD_SUBPAGE)
+			continue;
+		for (j = 0; j < self->psize; j++)
+			if (p[j] != (char)(i + 1))
+				return 0;
+	}
+	return 1;
+}
+
+/*
+ * A poisoned subpage of an anonymous THP: the THP is split, only that
+ * 4 KiB subpage is lost (hwpoisoned, unmapped: SIGBUS BUS_MCEERR_AR for
+ * its address with si_addr_lsb = 12), the other 511 subpages stay mapped
+ * with their content.  One recovered failure, HardwareCorrupted +4 kB.
+ */
+TEST_F(memory_failure_huge, thp)
+{
+	uint64_t next_pfn;
+
+	map_thp(_metadata, self);
+	if (skipped(_metadata))
+		return;
+	snapshot(_metadata, self);
+	next_pfn = self->pfn + 1;
+
+	ASSERT_EQ(inject(_metadata, self, variant), 0);
+	ASSERT_EQ(mf_sigbus_count, variant->signal_at_injection ? 1 : 0);
+	if (mf_sigbus_count)
+		check_sigbus(_metadata, self->bad, 12);
+
+	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
+	EXPECT_FALSE(mf_pfn_is_hwpoison(next_pfn));
+	EXPECT_FALSE(mf_kpageflags(next_pfn) & (1ULL << KPF_THP_BIT));
+	EXPECT_EQ(mf_virt_to_pfn(self->bad + self->psize), next_pfn);
+	EXPECT_TRUE(thp_content_intact(self));
+
+	EXPECT_TRUE(touch(self->bad));
+	check_sigbus(_metadata, self->bad, 12);
+	EXPECT_TRUE(touch(self->bad + self->psize - 1));
+	check_sigbus(_metadata, self->bad + self->psize - 1, 12);
+	EXPECT_FALSE(touch(self->bad + self->psize));
+
+	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
+		  self->corrupted_kb + self->psize / 1024);
+	check_counters(_metadata, self, 1, 0);
+
+	ASSERT_EQ(munmap(self->map, self->map_len), 0);
+	self->map = NULL;
+	unpoison_and_check(_metadata, self, self->pfn);
+}
+
+/*
+ * Stock 6.12 behaviour (weakness): a THP that cannot be split because a
+ * pipe holds a reference to it (vmsplice) is not recovered: the failure
+ * counts as failed, the injection reports EHWPOISON, the subpage is marked
+ * hwpoisoned but the THP stays mapped, so a late-kill process reads the
+ * "bad" subpage without any signal.  Only the MADV_HWPOISON caller (action
+ * required) is signalled, for the subpage address but with the THP's
+ * si_addr_lsb = 21.
+ */
+TEST_F(memory_failure_huge, thp_pinned)
+{
+	struct iovec iov;
+	int err;
+
+	map_thp(_metadata, self);
+	if (skipped(_metadata))
+		return;
+	ASSERT_EQ(pipe(self->pipefd), 0);
+	iov.iov_base = self->bad;
+	iov.iov_len = self->psize;
+	ASSERT_EQ(vmsplice(self->pipefd[1], &iov, 1, 0), self->psize);
+	snapshot(_metadata, self);
+
+	err = inject(_metadata, self, variant);
+	if (variant->signal_at_injection) {
+		ASSERT_EQ(mf_sigbus_count, 1);
+		check_sigbus(_metadata, self->bad, 21);
+	} else {
+		EXPECT_EQ(err, EHWPOISON);
+		ASSERT_EQ(mf_sigbus_count, 0);
+	}
+
+	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
+	EXPECT_TRUE(mf_kpageflags(self->pfn) & (1ULL << KPF_THP_BIT));
+	EXPECT_EQ(mf_virt_to_pfn(self->bad), self->pfn);
+	ASSERT_FALSE(touch(self->bad));
+	EXPECT_EQ(self->bad[0], (char)(BAD_SUBPAGE + 1));
+	EXPECT_TRUE(thp_content_intact(self));
+
+	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
+		  self->corrupted_kb + self->psize / 1024);
+	check_counters(_metadata, self, 0, 1);
+
+	/* Unpoison is refused while the THP is mapped and pinned. */
+	EXPECT_EQ(mf_unpoison_pfn(self->pfn), EBUSY);
+	close(self->pipefd[0]);
+	close(self->pipefd[1]);
+	self->pipefd[0] = -1;
+	self->pipefd[1] = -1;
+	ASSERT_EQ(munmap(self->map, self->map_len), 0);
+	self->map = NULL;
+	unpoison_and_check(_metadata, self, self->pfn);
+}
+
+/* Grows the hugetlb pool by one 2 MiB page; SKIP when impossible. */
+static void grow_pool(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(memory_failure_huge) *self)
+{
+	char buf[32];
+	long nr = mf_read_long(NR_HUGEPAGES);
+
+	if (nr < 0 || mf_meminfo_kb("Hugepagesize") != HPAGE_SIZE / 1024)
+		SKIP(return, "no 2 MiB hugetlb pages");
+	self->nr_hugepages = nr;
+	snprintf(buf, sizeof(buf), "%ld", nr + 1);
+	ASSERT_EQ(mf_write_file(NR_HUGEPAGES, buf), 0);
+	if (mf_meminfo_kb("HugePages_Free") < 1)
+		SKIP(return, "no free hugetlb page could be allocated");
+}
+
+/* Fills the hugetlb page at @self->addr and picks the bad subpage. */
+static void fill_huge(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(memory_failure_huge) *self)
+{
+	memset(self->addr, 0x5a, HPAGE_SIZE);
+	self->bad = self->addr + BAD_SUBPAGE * self->psize;
+	ASSERT_TRUE(mf_kpageflags(mf_virt_to_pfn(self->addr)) &
+		    (1ULL << KPF_HUGE_BIT));
+}
+
+/*
+ * A private hugetlb page with a poisoned subpage: the whole 2 MiB page is
+ * lost for the process (SIGBUS BUS_MCEERR_AR with si_addr_lsb = 21, si_addr
+ * the address touched), the page is dissolved out of the pool
+ * (HugePages_Total - 1: the healthy subpages go back to the buddy
+ * allocator), one recovered failure, HardwareCorrupted +4 kB (one page
+ * counted, not 2 MiB).  The poisoned subpage can then be unpoisoned as an
+ * ordinary page.
+ */
+TEST_F(memory_failure_huge, hugetlb_private)
+{
+	long total;
+
+	grow_pool(_metadata, self);
+	if (skipped(_metadata))
+		return;
+	self->map_len = HPAGE_SIZE;
+	self->map = mmap(NULL, HPAGE_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	ASSERT_NE(self->map, MAP_FAILED);
+	self->addr = self->map;
+	fill_huge(_metadata, self);
+	snapshot(_metadata, self);
+	total = mf_meminfo_kb("HugePages_Total");
+
+	ASSERT_EQ(inject(_metadata, self, variant), 0);
+	ASSERT_EQ(mf_sigbus_count, variant->signal_at_injection ? 1 : 0);
+	if (mf_sigbus_count)
+		check_sigbus(_metadata, self->bad, 21);
+
+	EXPECT_TRUE(touch(self->addr + HPAGE_SIZE - 1));
+	check_sigbus(_metadata, self->addr + HPAGE_SIZE - 1, 21);
+	EXPECT_TRUE(touch(self->bad));
+	check_sigbus(_metadata, self->bad, 21);
+
+	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
+	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
+		  self->corrupted_kb + self->psize / 1024);
+	check_counters(_metadata, self, 1, 0);
+	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
+
+	/* Unpoison frees the 4 KiB page; the pool does not get it back. */
+	ASSERT_EQ(munmap(self->map, self->map_len), 0);
+	self->map = NULL;
+	unpoison_and_check(_metadata, self, self->pfn);
+	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
+}
+
+/*
+ * A shared hugetlb page (memfd, MFD_HUGETLB) with a poisoned subpage: the
+ * page stays in the file (HugePages_Total unchanged), every access to the
+ * 2 MiB range gets SIGBUS BUS_MCEERR_AR with si_addr_lsb = 21, one
+ * recovered failure, HardwareCorrupted +4 kB.
+ *
+ * Stock 6.12 behaviour (weakness): when the file goes away the poisoned
+ * hugetlb page is neither dissolved nor freed: it stays counted as in use
+ * in the pool (HugePages_Free stays one short) until it is unpoisoned, and
+ * unpoison by the poisoned subpage's PFN is refused (EBUSY) although
+ * /proc/kpageflags reports that PFN hwpoisoned: only the head PFN works.
+ */
+TEST_F(memory_failure_huge, hugetlb_shared)
+{
+	long total, nfree;
+
+	grow_pool(_metadata, self);
+	if (skipped(_metadata))
+		return;
+	nfree = mf_meminfo_kb("HugePages_Free");
+	self->memfd = memfd_create("mf-hugetlb", MFD_HUGETLB);
+	if (self->memfd < 0)
+		SKIP(return, "memfd_create(MFD_HUGETLB): %s", strerror(errno));
+	ASSERT_EQ(ftruncate(self->memfd, HPAGE_SIZE), 0);
+	self->map_len = HPAGE_SIZE;
+	self->map = mmap(NULL, HPAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->memfd, 0);
+	ASSERT_NE(self->map, MAP_FAILED);
+	self->addr = self->map;
+	fill_huge(_metadata, self);
+	snapshot(_metadata, self);
+	total = mf_meminfo_kb("HugePages_Total");
+
+	ASSERT_EQ(inject(_metadata, self, variant), 0);
+	ASSERT_EQ(mf_sigbus_count, variant->signal_at_injection ? 1 : 0);
+	if (mf_sigbus_count)
+		check_sigbus(_metadata, self->bad, 21);
+
+	EXPECT_TRUE(touch(self->addr));
+	check_sigbus(_metadata, self->addr, 21);
+	EXPECT_TRUE(touch(self->bad));
+	check_sigbus(_metadata, self->bad, 21);
+
+	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
+	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
+		  self->corrupted_kb + self->psize / 1024);
+	check_counters(_metadata, self, 1, 0);
+	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total);
+
+	/*
+	 * The page stays in the file, hwpoisoned, with the reference memory
+	 * failure took: unpoison is refused while the file holds it.  Once the
+	 * file is gone the page is still not freed (the pool counts it in use)
+	 * and unpoison by the PFN that was poisoned is refused: only the head
+	 * PFN of the hugetlb page unpoisons it, which frees it to the pool.
+	 */
+	ASSERT_EQ(munmap(self->map, self->map_len), 0);
+	self->map = NULL;
+	EXPECT_EQ(mf_unpoison_pfn(self->pfn - BAD_SUBPAGE), EBUSY);
+	close(self->memfd);
+	self->memfd = -1;
+	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total);
+	EXPECT_EQ(mf_meminfo_kb("HugePages_Free"), nfree - 1);
+	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
+	EXPECT_EQ(mf_unpoison_pfn(self->pfn), EBUSY);
+	unpoison_and_check(_metadata, self, self->pfn - BAD_SUBPAGE);
+	EXPECT_FALSE(mf_pfn_is_hwpoison(self->pfn));
+	EXPECT_EQ(mf_meminfo_kb("HugePages_Free"), nfree);
+}
+
+/*
+ * A free hugetlb page in the pool, poisoned by PFN: it is dissolved (the
+ * pool shrinks by one page, HugePages_Total and HugePages_Free - 1), the
+ * healthy subpages go back to the buddy allocator, one recovered failure,
+ * HardwareCorrupted +4 kB; unpoison gives the subpage back.
+ */
+TEST_F(memory_failure_huge, hugetlb_free)
+{
+	long total, nfree;
+
+	if (variant->needs_mapping)
+		SKIP(return, "a free page has no mapping to madvise");
+	grow_pool(_metadata, self);
+	if (skipped(_metadata))
+		return;
+	self->map_len = HPAGE_SIZE;
+	self->map = mmap(NULL, HPAGE_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	ASSERT_NE(self->map, MAP_FAILED);
+	self->addr = self->map;
+	fill_huge(_metadata, self);
+	snapshot(_metadata, self);
+	ASSERT_EQ(munmap(self->map, self->map_len), 0);
+	self->map = NULL;
+	total = mf_meminfo_kb("HugePages_Total");
+	nfree = mf_meminfo_kb("HugePages_Free");
+
+	ASSERT_EQ(inject(_metadata, self, variant), 0);
+	EXPECT_EQ(mf_sigbus_count, 0);
+	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
+	EXPECT_FALSE(mf_kpageflags(self->pfn) & (1ULL << KPF_HUGE_BIT));
+	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
+		  self->corrupted_kb + self->psize / 1024);
+	check_counters(_metadata, self, 1, 0);
+	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
+	EXPECT_EQ(mf_meminfo_kb("HugePages_Free"), nfree - 1);
+
+	unpoison_and_check(_metadata, self, self->pfn);
+	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
+}
+
+TEST_HARNESS_MAIN
