@@ -314,21 +314,22 @@ class Guest:
         return self.qmp('human-monitor-command', **{'command-line': command_line})
 
     def wait_event(self, name, timeout=30):
+        """Wait for QMP event @name; returns it, or None after @timeout.
+
+        Polls with a cheap command rather than a socket timeout, which would
+        leave the buffered QMP file unusable; _qmp_read() queues the events
+        that arrive before each answer.
+        """
         end = time.time() + timeout
-        self._qmp.settimeout(1)
-        try:
-            while time.time() < end:
-                for e in self.events:
-                    if e['event'] == name:
-                        self.events.remove(e)
-                        return e
-                try:
-                    self.events.append(self._qmp_read())
-                except socket.timeout:
-                    pass
-        finally:
-            self._qmp.settimeout(None)
-        return None
+        while True:
+            for e in self.events:
+                if e['event'] == name:
+                    self.events.remove(e)
+                    return e
+            if time.time() > end:
+                return None
+            time.sleep(0.2)
+            self.qmp('query-status')
 
     def dimm_add(self, size_mb=128, node=1):
         """Hot-plug a pc-dimm; returns its id for dimm_del()."""

@@ -1,0 +1,280 @@
+# SPDX-License-Identifier: GPL-2.0
+"""What the kernel reports about a poisoned page: per-node counters, the
+ras:memory_failure_event trace event and its format, the log line; and the
+memory block of a hot-plugged DIMM that holds a poisoned page."""
+
+import re
+import time
+
+from . import check, meminfo_kb, node_stat, pfn_node, recovery_line, scenario
+
+HWPOISON = '/sys/kernel/debug/hwpoison'
+TRACING = '/sys/kernel/tracing'
+EVENT = f'{TRACING}/events/ras/memory_failure_event'
+MEMORY = '/sys/devices/system/memory'
+KPF_HWPOISON = 1 << 19
+STATS = ('total', 'recovered', 'ignored', 'failed', 'delayed')
+
+# enum mf_action_page_type and enum mf_result of 6.12 (include/linux/mm.h)
+# with the strings include/ras/ras_event.h gives them in the trace event.
+# Value 2 (MF_MSG_DIFFERENT_COMPOUND) has no string in the event.
+MF_PAGE_TYPES = [
+    (0, 'reserved kernel page'), (1, 'high-order kernel page'),
+    (3, 'huge page'), (4, 'free huge page'), (5, 'get hwpoison page'),
+    (6, 'unmapping failed page'), (7, 'dirty swapcache page'),
+    (8, 'clean swapcache page'), (9, 'dirty mlocked LRU page'),
+    (10, 'clean mlocked LRU page'), (11, 'dirty unevictable LRU page'),
+    (12, 'clean unevictable LRU page'), (13, 'dirty LRU page'),
+    (14, 'clean LRU page'), (15, 'already truncated LRU page'),
+    (16, 'free buddy page'), (17, 'dax page'), (18, 'unsplit thp'),
+    (19, 'already poisoned'), (20, 'unknown page'),
+]
+MF_RESULTS = [(0, 'Ignored'), (1, 'Failed'), (2, 'Delayed'), (3, 'Recovered')]
+MF_MSG_BUDDY, MF_MSG_ALREADY_POISONED = 16, 19
+MF_FAILED, MF_RECOVERED = 1, 3
+
+
+def node_stats(g, node):
+    return {s: node_stat(g, node, s) for s in STATS}
+
+
+def hwpt_write(g, path, value):
+    """Write @value to @path with one write(2); returns the errno's name."""
+    out = g.sh(f'hwpt-write {path} {value}')[1]
+    m = re.search(r'errno=\d+ (\S+)', out)
+    check(m, f'hwpt-write: {out.strip()}')
+    return m.group(1)
+
+
+def free_pfn(g, node):
+    pfn = int(g.sh_ok(f'hwpt-pfn free {node}').strip(), 16)
+    check(pfn_node(g, pfn) == node, f'free pfn {pfn:#x} is not on node{node}')
+    return pfn
+
+
+def poisoned(g, pfn):
+    return bool(int(g.sh_ok(f'hwpt-pfn flags {pfn:#x}').strip(), 16) &
+                KPF_HWPOISON)
+
+
+def unpoison(g, pfn):
+    """Unpoison @pfn; after a real machine check the kernel refuses
+    (EOPNOTSUPP), which is not a failure."""
+    err = hwpt_write(g, f'{HWPOISON}/unpoison-pfn', f'{pfn:#x}')
+    check(err in ('OK', 'EOPNOTSUPP'), f'unpoison-pfn {pfn:#x}: {err}')
+    return err == 'OK'
+
+
+def log_line(g, since, pfn, kind, result):
+    """The exact 'Memory failure: %#lx: recovery action for %s: %s' line."""
+    want = f'Memory failure: {pfn:#x}: recovery action for {kind}: {result}'
+    check(g.wait_console(rf'\] {re.escape(want)}$', since, 30),
+          f'no kernel line "{want}"')
+
+
+@scenario('qemu.counters_both_nodes')
+def counters_both_nodes(g):
+    """Per-node memory_failure counters count where the page lives.
+
+    A free page on node 0, then one on node 1, poisoned through debugfs
+    corrupt-pfn (the write succeeds): each logs "Memory failure: <pfn>:
+    recovery action for free buddy page: Recovered", gets KPF_HWPOISON,
+    HardwareCorrupted grows by 4 kB, and its node's memory_failure/total
+    and recovered grow by exactly 1 (ignored, failed, delayed unchanged)
+    while the other node's counters do not move.  Unpoisoning restores
+    HardwareCorrupted but leaves the per-node counters as they are: they
+    count events, not poisoned pages.
+    """
+    for node, other in ((0, 1), (1, 0)):
+        pfn = free_pfn(g, node)
+        before = {n: node_stats(g, n) for n in (0, 1)}
+        corrupted = meminfo_kb(g, 'HardwareCorrupted')
+        mark = g.console_mark()
+        err = hwpt_write(g, f'{HWPOISON}/corrupt-pfn', f'{pfn:#x}')
+        try:
+            check(err == 'OK', f'corrupt-pfn {pfn:#x}: {err}')
+            log_line(g, mark, pfn, 'free buddy page', 'Recovered')
+            check(poisoned(g, pfn), f'{pfn:#x} has no KPF_HWPOISON')
+            check(meminfo_kb(g, 'HardwareCorrupted') == corrupted + 4,
+                  'HardwareCorrupted did not grow by 4 kB')
+            after = {n: node_stats(g, n) for n in (0, 1)}
+            want = dict(before[node], total=before[node]['total'] + 1,
+                        recovered=before[node]['recovered'] + 1)
+            check(after[node] == want,
+                  f'node{node}: {before[node]} -> {after[node]}')
+            check(after[other] == before[other],
+                  f'node{other} moved: {before[other]} -> {after[other]}')
+        finally:
+            restored = unpoison(g, pfn)
+        if restored:
+            check(meminfo_kb(g, 'HardwareCorrupted') == corrupted,
+                  'unpoison did not restore HardwareCorrupted')
+            check(not poisoned(g, pfn), f'{pfn:#x} still KPF_HWPOISON')
+        check({n: node_stats(g, n) for n in (0, 1)} == after,
+              'unpoison changed the per-node counters')
+
+
+def _trace_lines(g):
+    return [line for line in g.sh_ok(f'cat {TRACING}/trace').splitlines()
+            if 'memory_failure_event:' in line]
+
+
+@scenario('qemu.trace_event')
+def trace_event(g):
+    """The ras:memory_failure_event trace event, as rasdaemon sees it.
+
+    Its format has the fields pfn (unsigned long), type and result (int,
+    signed) and a print fmt whose symbol tables map exactly 6.12's numeric
+    enum mf_action_page_type / enum mf_result values to their strings (no
+    string for value 2, "already poisoned" without "page").  Poisoning a
+    free page through corrupt-pfn emits one event that passes the filter
+    "pfn == P && type == 16 && result == 3" and prints "pfn P: recovery
+    action for free buddy page: Recovered"; poisoning it again fails with
+    EHWPOISON and emits one event with type 19, result 1: "recovery action
+    for already poisoned: Failed", while the kernel log says "already
+    poisoned page: Failed".  The event's enable, filter and the trace
+    buffer are restored.
+    """
+    fmt = g.read_file(f'{EVENT}/format')
+    for field in (r'unsigned long pfn;\s+offset:\d+;\s+size:8;\s+signed:0;',
+                  r'int type;\s+offset:\d+;\s+size:4;\s+signed:1;',
+                  r'int result;\s+offset:\d+;\s+size:4;\s+signed:1;'):
+        check(re.search(rf'field:{field}', fmt),
+              f'no field /{field}/ in format')
+    m = re.search(r'^print fmt: (.*)$', fmt, re.M)
+    check(m, 'no print fmt')
+    pf = m.group(1)
+    check(pf.startswith('"pfn %#lx: recovery action for %s: %s", REC->pfn, '
+                        '__print_symbolic(REC->type, '),
+          f'print fmt: {pf[:120]}')
+    tables = re.findall(r'__print_symbolic\(REC->(\w+), (.*?)\)(?:, |$)', pf)
+    check([t[0] for t in tables] == ['type', 'result'],
+          f'symbolic fields {[t[0] for t in tables]}')
+    for (name, body), want in zip(tables, (MF_PAGE_TYPES, MF_RESULTS)):
+        got = [(int(v, 0), s) for v, s in
+               re.findall(r'\{ ?(\w+), "([^"]*)" ?\}', body)]
+        check(got == want, f'{name} symbols differ from 6.12: {got}')
+
+    pfn = free_pfn(g, 0)
+    g.sh_ok(f'echo > {TRACING}/trace')
+    try:
+        g.sh_ok(f"echo 'pfn == {pfn} && type == {MF_MSG_BUDDY} && "
+                f"result == {MF_RECOVERED}' > {EVENT}/filter")
+        g.sh_ok(f'echo 1 > {EVENT}/enable')
+        mark = g.console_mark()
+        err = hwpt_write(g, f'{HWPOISON}/corrupt-pfn', f'{pfn:#x}')
+        check(err == 'OK', f'corrupt-pfn {pfn:#x}: {err}')
+        log_line(g, mark, pfn, 'free buddy page', 'Recovered')
+        lines = _trace_lines(g)
+        check(len(lines) == 1, f'{len(lines)} events passed the filter')
+        check(lines[0].endswith(f'memory_failure_event: pfn {pfn:#x}: '
+                                'recovery action for free buddy page: '
+                                'Recovered'), f'event: {lines[0]}')
+
+        g.sh_ok(f"echo 'pfn == {pfn} && type == {MF_MSG_ALREADY_POISONED} "
+                f"&& result == {MF_FAILED}' > {EVENT}/filter")
+        g.sh_ok(f'echo > {TRACING}/trace')
+        mark = g.console_mark()
+        err = hwpt_write(g, f'{HWPOISON}/corrupt-pfn', f'{pfn:#x}')
+        check(err == 'EHWPOISON', f'second corrupt-pfn {pfn:#x}: {err}')
+        log_line(g, mark, pfn, 'already poisoned page', 'Failed')
+        lines = _trace_lines(g)
+        check(len(lines) == 1, f'{len(lines)} events passed the filter')
+        check(lines[0].endswith(f'memory_failure_event: pfn {pfn:#x}: '
+                                'recovery action for already poisoned: '
+                                'Failed'), f'event: {lines[0]}')
+    finally:
+        g.sh(f'echo 0 > {EVENT}/enable; echo 0 > {EVENT}/filter; '
+             f'echo > {TRACING}/trace')
+        unpoison(g, pfn)
+    check(g.read_file(f'{EVENT}/enable') == '0', 'event still enabled')
+    check(g.read_file(f'{EVENT}/filter') == 'none', 'filter not cleared')
+
+
+def _wait_path(g, path, present, timeout=60):
+    end = time.time() + timeout
+    while (g.sh(f'test -e {path}')[0] == 0) != present:
+        if time.time() > end:
+            return False
+        time.sleep(0.5)
+    return True
+
+
+# Stock 6.12 behaviour (weakness): a memory block that holds one poisoned
+# page can never be onlined again, in any form: the whole block (128 MiB
+# here) is lost for one bad 4 kB page, and since unpoison needs an online
+# page there is no way back short of removing the memory.
+@scenario('qemu.hotplug_poisoned_block', boot='own', timeout=300)
+def hotplug_poisoned_block(g):
+    """A poisoned page in a hot-plugged, movable memory block.
+
+    A 128 MiB pc-dimm on node 1 appears as one offline memory block; it
+    onlines as online_movable on node 1.  A free page in it, poisoned
+    through corrupt-pfn, is recovered (free buddy page) and adds 4 kB to
+    HardwareCorrupted.  Offlining the block works; then every way to
+    online it again fails with EHWPOISON and leaves it offline: state
+    "online", "online_movable", "online_kernel", and "1" to its online
+    file.  While offline, unpoison-pfn of the page fails with EIO and
+    corrupt-pfn of another page in the block with ENXIO ("memory outside
+    kernel control").  Removing the DIMM removes the block and takes its
+    poisoned page out of HardwareCorrupted.
+    """
+    block = int(g.read_file(f'{MEMORY}/block_size_bytes'), 16)
+    check(block == 128 << 20, f'memory block size {block:#x}, not 128 MiB')
+    corrupted = meminfo_kb(g, 'HardwareCorrupted')
+    dimm = g.dimm_add(128, node=1)
+    addr = g.dimm_addr(dimm)
+    check(addr % block == 0, f'DIMM at {addr:#x} is not block aligned')
+    n = addr // block
+    mem = f'{MEMORY}/memory{n}'
+    check(_wait_path(g, mem, True), f'{mem} did not appear')
+    check(_wait_path(g, f'{MEMORY}/memory{n + 1}', False, 1),
+          'the DIMM spans more than one block')
+    check(g.read_file(f'{mem}/state') == 'offline', 'new block is not offline')
+    check(g.sh(f'test -e {mem}/node1')[0] == 0, f'memory{n} is not on node1')
+    err = hwpt_write(g, f'{mem}/state', 'online_movable')
+    check(err == 'OK', f'online_movable: {err}')
+    check(g.read_file(f'{mem}/state') == 'online', 'block did not go online')
+    check(g.read_file(f'{mem}/valid_zones') == 'Movable',
+          'block is not in ZONE_MOVABLE')
+
+    pfn = free_pfn(g, 1)
+    first = addr >> 12
+    check(first <= pfn < first + (block >> 12),
+          f'free pfn {pfn:#x} is not in the DIMM')
+    mark = g.console_mark()
+    err = hwpt_write(g, f'{HWPOISON}/corrupt-pfn', f'{pfn:#x}')
+    check(err == 'OK', f'corrupt-pfn {pfn:#x}: {err}')
+    log_line(g, mark, pfn, 'free buddy page', 'Recovered')
+    check(meminfo_kb(g, 'HardwareCorrupted') == corrupted + 4,
+          'HardwareCorrupted did not grow by 4 kB')
+
+    err = hwpt_write(g, f'{mem}/state', 'offline')
+    check(err == 'OK', f'offline: {err}')
+    check(g.read_file(f'{mem}/state') == 'offline', 'block is not offline')
+    for path, value in (('state', 'online'), ('state', 'online_movable'),
+                        ('state', 'online_kernel'), ('online', '1')):
+        err = hwpt_write(g, f'{mem}/{path}', value)
+        check(err == 'EHWPOISON', f'"{value}" > {path}: {err}, not EHWPOISON')
+        check(g.read_file(f'{mem}/state') == 'offline',
+              f'"{value}" > {path} changed the state')
+    check(g.read_file(f'{mem}/online') == '0', 'online file is not 0')
+
+    # No way back while the block is offline: unpoison wants an online page,
+    # and a new error in the block is outside the kernel's control.
+    err = hwpt_write(g, f'{HWPOISON}/unpoison-pfn', f'{pfn:#x}')
+    check(err == 'EIO', f'unpoison-pfn in the offline block: {err}, not EIO')
+    mark = g.console_mark()
+    err = hwpt_write(g, f'{HWPOISON}/corrupt-pfn', f'{first:#x}')
+    check(err == 'ENXIO',
+          f'corrupt-pfn in the offline block: {err}, not ENXIO')
+    check(g.wait_console(rf'\] Memory failure: {first:#x}: memory outside '
+                         r'kernel control$', mark, 10),
+          'no "memory outside kernel control" line')
+    check(meminfo_kb(g, 'HardwareCorrupted') == corrupted + 4,
+          'HardwareCorrupted moved while the block is offline')
+
+    check(g.dimm_del(dimm), 'no DEVICE_DELETED for the DIMM')
+    check(_wait_path(g, mem, False), f'{mem} still there after unplug')
+    check(meminfo_kb(g, 'HardwareCorrupted') == corrupted,
+          'removing the block did not drop its page from HardwareCorrupted')
