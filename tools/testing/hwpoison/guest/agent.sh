@@ -1,11 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Guest side of the host harness: run each line the host sends on ttyS1 as
-# "SEQ COMMAND @@HWPT-END" and answer with its exit status, so the host can
-# tell the output of one command from the next and spot a hang.
-# "SEQ &COMMAND @@HWPT-END" starts a job in the background instead: its
-# output goes to /tmp/hwpt-job.SEQ and its exit status to
-# /tmp/hwpt-job.SEQ.rc, which the host reads with further commands.
+# Guest side of the host harness.  The host sends each command framed as
+#   @@HWPT-CMD SEQ LEN COMMAND @@HWPT-END
+# and the agent answers "@@HWPT-RC SEQ STATUS@@" once it has run, so the
+# host can tell the output of one command from the next and spot a hang.
+# "&COMMAND" starts a job in the background instead: its output goes to
+# /tmp/hwpt-job.SEQ and its exit status to /tmp/hwpt-job.SEQ.rc.
+#
+# The serial line can lose input (a machine check can keep the CPU from
+# draining the UART in time) and a signal can cut a read short, so only a
+# frame whose start marker and length check out is run; anything else is
+# answered "@@HWPT-BAD@@" and the host sends the command again.  A frame
+# whose SEQ is not newer than the last one run is a resend of a command
+# that did run: it is dropped, so nothing ever runs twice.
 exec </dev/ttyS1 >/dev/ttyS1 2>&1
 stty raw -echo
 # Keep the agent and what it starts on CPU 0, leaving CPU 1 to programs
@@ -13,19 +20,40 @@ stty raw -echo
 taskset -p 1 $$ >/dev/null
 echo "@@HWPT-READY@@"
 buf=
+last=0
 while :; do
-	# A signal can cut a read short mid-line: gather the pieces until the
-	# terminator arrives, so half a command is never run.
 	IFS= read -r part || [ -n "$part" ] || { sleep 1; continue; }
 	buf="$buf$part"
 	case "$buf" in
-	*" @@HWPT-END") ;;
-	*) continue ;;
+	" @@HWPT-END")			# the host's poke: nothing pending
+		buf=
+		continue ;;
+	"@@HWPT-CMD "*" @@HWPT-END") ;;
+	*" @@HWPT-END")
+		buf=
+		echo "@@HWPT-BAD@@"
+		continue ;;
+	*)
+		continue ;;		# more of this frame is on its way
 	esac
-	line=${buf% @@HWPT-END}
+	frame=${buf#@@HWPT-CMD }
+	frame=${frame% @@HWPT-END}
 	buf=
-	seq=${line%% *}
-	cmd=${line#* }
+	seq=${frame%% *}
+	frame=${frame#* }
+	len=${frame%% *}
+	cmd=${frame#* }
+	case "$seq" in
+	"" | *[!0-9]*)
+		echo "@@HWPT-BAD@@"
+		continue ;;
+	esac
+	if [ "${#cmd}" != "$len" ]; then
+		echo "@@HWPT-BAD@@"
+		continue
+	fi
+	[ "$seq" -gt "$last" ] || continue
+	last=$seq
 	case "$cmd" in
 	"&"*)
 		# Started from a subshell that exits at once, the job is

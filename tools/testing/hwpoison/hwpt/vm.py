@@ -51,6 +51,7 @@ class Guest:
         self._buf = ''
         self._seq = 0
         self._last_rx = 0
+        self._ready = False
         self._agent_log = None
         self.events = []
         self._bank = 0
@@ -108,6 +109,7 @@ class Guest:
         self._agent_log = open(self.agent_path, 'a')
         self._read_until(re.compile(r'@@HWPT-READY@@'), self.boot_timeout,
                          'boot')
+        self._ready = True
         self.boot_s = time.time() - self.t_start
         return self
 
@@ -160,11 +162,27 @@ class Guest:
             return None
 
     # --- agent ------------------------------------------------------------
-    def _send(self, cmd):
-        self._seq += 1
-        self._agent.sendall(f'{self._seq} {cmd} @@HWPT-END\n'.encode())
-        self._agent_log.write(f'\n### {self._seq} $ {cmd}\n')
-        return self._seq
+    def _send(self, cmd, seq=None):
+        """Send @cmd framed for the agent (see guest/agent.sh)."""
+        if seq is None:
+            self._seq += 1
+            seq = self._seq
+        self._agent.sendall(f'@@HWPT-CMD {seq} {len(cmd)} {cmd} @@HWPT-END\n'
+                            .encode())
+        self._agent_log.write(f'\n### {seq} $ {cmd}\n')
+        return seq
+
+    def _answer(self, seq, cmd, timeout, what):
+        """Read up to @seq's exit status; resend @cmd if its frame was bad."""
+        done = re.compile(rf'@@HWPT-RC {seq} (\d+)@@\n?|@@HWPT-BAD@@\n?')
+        for _ in range(5):
+            out, m = self._read_until(done, timeout, what)
+            if m.group(1) is not None:
+                return int(m.group(1)), out
+            self._agent_log.write('\n[host: the agent got a damaged frame; '
+                                  'sending it again]\n')
+            self._send(cmd, seq)
+        raise GuestError(f'the agent never received "{cmd}" intact')
 
     def _fill(self, deadline):
         self._agent.settimeout(max(0.05, min(0.5, deadline - time.time())))
@@ -173,11 +191,12 @@ class Guest:
         except socket.timeout:
             self._check_alive()
             # A machine check can swallow a UART interrupt and leave output
-            # stuck in the guest.  Any received byte raises an interrupt
-            # whose handler also drains the transmitter, so poke with a bare
-            # newline, which the agent ignores, after 2 s of silence.
-            if time.time() - self._last_rx > 2:
-                self._agent.sendall(b'\n')
+            # stuck in the guest, or lose the end of a frame.  Any received
+            # byte raises an interrupt whose handler also drains the
+            # transmitter; a bare terminator completes a damaged frame
+            # (answered BAD, then resent) and is ignored otherwise.
+            if self._ready and time.time() - self._last_rx > 2:
+                self._agent.sendall(b' @@HWPT-END\n')
                 self._agent_log.write('\n[host: poke after 2 s of silence]\n')
                 self._last_rx = time.time()
             return
@@ -206,9 +225,7 @@ class Guest:
     def sh(self, cmd, timeout=120):
         """Run @cmd in the guest; return (exit status, output)."""
         seq = self._send(cmd)
-        out, m = self._read_until(re.compile(rf'@@HWPT-RC {seq} (\d+)@@\n?'),
-                                  timeout, f'"{cmd}"')
-        return int(m.group(1)), out
+        return self._answer(seq, cmd, timeout, f'"{cmd}"')
 
     def sh_ok(self, cmd, timeout=120):
         rc, out = self.sh(cmd, timeout)
@@ -222,8 +239,7 @@ class Guest:
         The agent stays free for other commands while the job runs.
         """
         seq = self._send(f'&{cmd}')
-        self._read_until(re.compile(rf'@@HWPT-RC {seq} \d+@@\n?'), 30,
-                         f'start of "{cmd}"')
+        self._answer(seq, f'&{cmd}', 30, f'start of "{cmd}"')
         return seq
 
     def job_output(self, job):
