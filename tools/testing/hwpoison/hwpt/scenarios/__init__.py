@@ -92,6 +92,69 @@ def sigbus_report(out):
     return m.group(1), m.group(2) == '1', int(m.group(3))
 
 
+HWPOISON = '/sys/kernel/debug/hwpoison'
+KPF_HWPOISON = 1 << 19
+NODE_STATS = ('total', 'recovered', 'ignored', 'failed', 'delayed')
+
+
+def node_stats(g, node):
+    """All five memory_failure/ counters of @node, as a dict."""
+    return {s: node_stat(g, node, s) for s in NODE_STATS}
+
+
+def pfn_poisoned(g, pfn):
+    return bool(int(g.sh_ok(f'hwpt-pfn flags {pfn:#x}').strip(), 16) &
+                KPF_HWPOISON)
+
+
+def hwpt_write(g, path, value):
+    """Write @value to @path with one write(2); returns the errno's name."""
+    out = g.sh(f'hwpt-write {path} {value}')[1]
+    m = re.search(r'errno=\d+ (\S+)', out)
+    check(m, f'hwpt-write: {out.strip()}')
+    return m.group(1)
+
+
+def free_pfn(g, node):
+    """A free (buddy) PFN on @node."""
+    pfn = int(g.sh_ok(f'hwpt-pfn free {node}').strip(), 16)
+    check(pfn_node(g, pfn) == node, f'free pfn {pfn:#x} is not on node{node}')
+    return pfn
+
+
+def unpoison(g, pfn):
+    """Unpoison @pfn; after a real machine check the kernel refuses
+    (EOPNOTSUPP), which is not a failure."""
+    err = hwpt_write(g, f'{HWPOISON}/unpoison-pfn', f'{pfn:#x}')
+    check(err in ('OK', 'EOPNOTSUPP'), f'unpoison-pfn {pfn:#x}: {err}')
+    return err == 'OK'
+
+
+def check_victim_sigbus(rc, out, code):
+    """hwpt-victim got SIGBUS @code for its page's address, lsb 12."""
+    check(rc == 0, f'victim got no SIGBUS (exit {rc}): {out.strip()}')
+    got, addr_ok, lsb = sigbus_report(out)
+    check(got == code, f'si_code {got}, expected {code}')
+    check(addr_ok, 'si_addr is not the address of the page')
+    check(lsb == 12, f'si_addr_lsb {lsb}, expected 12')
+
+
+def check_recovered_once(g, since, pfn, corrupted, node, stats):
+    """@pfn was recovered once since @since: log line, KPF_HWPOISON,
+    HardwareCorrupted (was @corrupted) +4 kB, @node's total and recovered
+    (were @stats) +1 and nothing else.  Returns the node's new counters."""
+    kind, result = recovery_line(g, since, pfn)
+    check(result == 'Recovered', f'recovery result {result} for {kind}')
+    check(pfn_poisoned(g, pfn), 'the page has no KPF_HWPOISON')
+    check(meminfo_kb(g, 'HardwareCorrupted') == corrupted + 4,
+          'HardwareCorrupted did not grow by 4 kB')
+    now = node_stats(g, node)
+    check(now == dict(stats, total=stats['total'] + 1,
+                      recovered=stats['recovered'] + 1),
+          f'node{node}: {stats} -> {now}')
+    return now
+
+
 def _load_topics():
     for mod in pkgutil.iter_modules(__path__):
         importlib.import_module(f'{__name__}.{mod.name}')

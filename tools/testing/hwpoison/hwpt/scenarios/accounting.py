@@ -6,14 +6,12 @@ memory block of a hot-plugged DIMM that holds a poisoned page."""
 import re
 import time
 
-from . import check, meminfo_kb, node_stat, pfn_node, recovery_line, scenario
+from . import (HWPOISON, check, free_pfn, hwpt_write, meminfo_kb, node_stats,
+               pfn_poisoned, scenario, unpoison)
 
-HWPOISON = '/sys/kernel/debug/hwpoison'
 TRACING = '/sys/kernel/tracing'
 EVENT = f'{TRACING}/events/ras/memory_failure_event'
 MEMORY = '/sys/devices/system/memory'
-KPF_HWPOISON = 1 << 19
-STATS = ('total', 'recovered', 'ignored', 'failed', 'delayed')
 
 # enum mf_action_page_type and enum mf_result of 6.12 (include/linux/mm.h)
 # with the strings include/ras/ras_event.h gives them in the trace event.
@@ -34,35 +32,9 @@ MF_MSG_BUDDY, MF_MSG_ALREADY_POISONED = 16, 19
 MF_FAILED, MF_RECOVERED = 1, 3
 
 
-def node_stats(g, node):
-    return {s: node_stat(g, node, s) for s in STATS}
 
 
-def hwpt_write(g, path, value):
-    """Write @value to @path with one write(2); returns the errno's name."""
-    out = g.sh(f'hwpt-write {path} {value}')[1]
-    m = re.search(r'errno=\d+ (\S+)', out)
-    check(m, f'hwpt-write: {out.strip()}')
-    return m.group(1)
 
-
-def free_pfn(g, node):
-    pfn = int(g.sh_ok(f'hwpt-pfn free {node}').strip(), 16)
-    check(pfn_node(g, pfn) == node, f'free pfn {pfn:#x} is not on node{node}')
-    return pfn
-
-
-def poisoned(g, pfn):
-    return bool(int(g.sh_ok(f'hwpt-pfn flags {pfn:#x}').strip(), 16) &
-                KPF_HWPOISON)
-
-
-def unpoison(g, pfn):
-    """Unpoison @pfn; after a real machine check the kernel refuses
-    (EOPNOTSUPP), which is not a failure."""
-    err = hwpt_write(g, f'{HWPOISON}/unpoison-pfn', f'{pfn:#x}')
-    check(err in ('OK', 'EOPNOTSUPP'), f'unpoison-pfn {pfn:#x}: {err}')
-    return err == 'OK'
 
 
 def log_line(g, since, pfn, kind, result):
@@ -94,7 +66,7 @@ def counters_both_nodes(g):
         try:
             check(err == 'OK', f'corrupt-pfn {pfn:#x}: {err}')
             log_line(g, mark, pfn, 'free buddy page', 'Recovered')
-            check(poisoned(g, pfn), f'{pfn:#x} has no KPF_HWPOISON')
+            check(pfn_poisoned(g, pfn), f'{pfn:#x} has no KPF_HWPOISON')
             check(meminfo_kb(g, 'HardwareCorrupted') == corrupted + 4,
                   'HardwareCorrupted did not grow by 4 kB')
             after = {n: node_stats(g, n) for n in (0, 1)}
@@ -109,7 +81,7 @@ def counters_both_nodes(g):
         if restored:
             check(meminfo_kb(g, 'HardwareCorrupted') == corrupted,
                   'unpoison did not restore HardwareCorrupted')
-            check(not poisoned(g, pfn), f'{pfn:#x} still KPF_HWPOISON')
+            check(not pfn_poisoned(g, pfn), f'{pfn:#x} still KPF_HWPOISON')
         check({n: node_stats(g, n) for n in (0, 1)} == after,
               'unpoison changed the per-node counters')
 
@@ -156,33 +128,30 @@ def trace_event(g):
         check(got == want, f'{name} symbols differ from 6.12: {got}')
 
     pfn = free_pfn(g, 0)
-    g.sh_ok(f'echo > {TRACING}/trace')
-    try:
-        g.sh_ok(f"echo 'pfn == {pfn} && type == {MF_MSG_BUDDY} && "
-                f"result == {MF_RECOVERED}' > {EVENT}/filter")
-        g.sh_ok(f'echo 1 > {EVENT}/enable')
-        mark = g.console_mark()
-        err = hwpt_write(g, f'{HWPOISON}/corrupt-pfn', f'{pfn:#x}')
-        check(err == 'OK', f'corrupt-pfn {pfn:#x}: {err}')
-        log_line(g, mark, pfn, 'free buddy page', 'Recovered')
-        lines = _trace_lines(g)
-        check(len(lines) == 1, f'{len(lines)} events passed the filter')
-        check(lines[0].endswith(f'memory_failure_event: pfn {pfn:#x}: '
-                                'recovery action for free buddy page: '
-                                'Recovered'), f'event: {lines[0]}')
 
-        g.sh_ok(f"echo 'pfn == {pfn} && type == {MF_MSG_ALREADY_POISONED} "
-                f"&& result == {MF_FAILED}' > {EVENT}/filter")
+    def inject_and_trace(page_type, result, errno, log_kind, trace_kind,
+                         result_name):
+        """Poison @pfn once more through debugfs: the write's errno, the
+        log line and the one event that passes a filter on the numbers."""
+        g.sh_ok(f"echo 'pfn == {pfn} && type == {page_type} && "
+                f"result == {result}' > {EVENT}/filter")
         g.sh_ok(f'echo > {TRACING}/trace')
         mark = g.console_mark()
         err = hwpt_write(g, f'{HWPOISON}/corrupt-pfn', f'{pfn:#x}')
-        check(err == 'EHWPOISON', f'second corrupt-pfn {pfn:#x}: {err}')
-        log_line(g, mark, pfn, 'already poisoned page', 'Failed')
+        check(err == errno, f'corrupt-pfn {pfn:#x}: {err}, expected {errno}')
+        log_line(g, mark, pfn, log_kind, result_name)
         lines = _trace_lines(g)
         check(len(lines) == 1, f'{len(lines)} events passed the filter')
         check(lines[0].endswith(f'memory_failure_event: pfn {pfn:#x}: '
-                                'recovery action for already poisoned: '
-                                'Failed'), f'event: {lines[0]}')
+                                f'recovery action for {trace_kind}: '
+                                f'{result_name}'), f'event: {lines[0]}')
+
+    try:
+        g.sh_ok(f'echo 1 > {EVENT}/enable')
+        inject_and_trace(MF_MSG_BUDDY, MF_RECOVERED, 'OK', 'free buddy page',
+                         'free buddy page', 'Recovered')
+        inject_and_trace(MF_MSG_ALREADY_POISONED, MF_FAILED, 'EHWPOISON',
+                         'already poisoned page', 'already poisoned', 'Failed')
     finally:
         g.sh(f'echo 0 > {EVENT}/enable; echo 0 > {EVENT}/filter; '
              f'echo > {TRACING}/trace')

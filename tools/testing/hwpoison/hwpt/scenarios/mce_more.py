@@ -4,23 +4,15 @@ already poisoned, and what memory_failure_recovery=0 turns an error into."""
 
 import re
 
-from . import (check, meminfo_kb, node_stat, pfn_node, recovery_line,
-               scenario, sigbus_report, victim_ready)
+from . import (HWPOISON, check, check_recovered_once, check_victim_sigbus,
+               meminfo_kb, node_stats, pfn_node, recovery_line, scenario,
+               sigbus_report, victim_ready)
 
 CHECK_INTERVAL = ('/sys/devices/system/machinecheck/machinecheck0/'
                   'check_interval')
-CORRUPT_PFN = '/sys/kernel/debug/hwpoison/corrupt-pfn'
-KPF_HWPOISON = 1 << 19
+CORRUPT_PFN = f'{HWPOISON}/corrupt-pfn'
 
 
-def pfn_poisoned(g, pfn):
-    return bool(int(g.sh_ok(f'hwpt-pfn flags {pfn:#x}').strip(), 16) &
-                KPF_HWPOISON)
-
-
-def node_stats(g, node):
-    return {s: node_stat(g, node, s)
-            for s in ('total', 'recovered', 'ignored', 'failed', 'delayed')}
 
 
 @scenario('qemu.ucna_polled', real_mce=True)
@@ -63,21 +55,8 @@ def ucna_polled(g):
     check(len(records) == 1, f'{len(records)} mce_record events, not 1')
     check(re.search(rf'MC\d+: bc0000000000009f, .*ADDR: 0*{paddr:x},',
                     records[0]), f'mce_record: {records[0]}')
-    check(rc == 0, f'the early-kill owner got no SIGBUS (exit {rc}): '
-          f'{out.strip()}')
-    code, addr_ok, lsb = sigbus_report(out)
-    check(code == 'BUS_MCEERR_AO', f'si_code {code}, expected BUS_MCEERR_AO')
-    check(addr_ok, 'si_addr is not the address of the page')
-    check(lsb == 12, f'si_addr_lsb {lsb}, expected 12')
-    kind, result = recovery_line(g, mark, pfn)
-    check(result == 'Recovered', f'recovery result {result} for {kind}')
-    check(pfn_poisoned(g, pfn), 'the page has no KPF_HWPOISON')
-    check(meminfo_kb(g, 'HardwareCorrupted') == corrupted + 4,
-          'HardwareCorrupted did not grow by 4 kB')
-    now = node_stats(g, node)
-    check(now == dict(stats, total=stats['total'] + 1,
-                      recovered=stats['recovered'] + 1),
-          f'node{node}: {stats} -> {now}')
+    check_victim_sigbus(rc, out, 'BUS_MCEERR_AO')
+    check_recovered_once(g, mark, pfn, corrupted, node, stats)
     check(not re.search(r'Machine Check.*Bank \d+: bc0000000000009f',
                         g.console(mark)), 'the handled UCNA was printed')
 
@@ -132,16 +111,7 @@ def srar_already_poisoned(g):
     check(g.wait_console(r'MCE: Killing hwpt-victim:\d+ due to hardware '
                          rf'memory corruption fault at {addr:x}$', mark, 10),
           'no "MCE: Killing ... fault at" line from the fault path')
-    kind, result = recovery_line(g, mark, pfn)
-    check(result == 'Recovered', f'SRAO: recovery result {result} for {kind}')
-    check(pfn_poisoned(g, pfn), 'the page has no KPF_HWPOISON')
-    check(meminfo_kb(g, 'HardwareCorrupted') == corrupted + 4,
-          'HardwareCorrupted did not grow by 4 kB')
-    now = node_stats(g, node)
-    check(now['total'] == stats['total'] + 1 and
-          now['recovered'] == stats['recovered'] + 1,
-          f'node{node} total/recovered did not grow by 1: {stats} -> {now}')
-    stats = now
+    stats = check_recovered_once(g, mark, pfn, corrupted, node, stats)
 
     # 2. A second SRAO on the same page.
     mark = g.console_mark()
