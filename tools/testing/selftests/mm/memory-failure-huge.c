@@ -5,7 +5,10 @@
  * hugetlb pages (private, shared, free in the pool).  Each test poisons one
  * subpage through one injection route (a fixture variant), checks the
  * signal, /proc/kpageflags, HardwareCorrupted, the per-node memory_failure
- * counters and the hugetlb pool, and unpoisons through debugfs.
+ * counters and the hugetlb pool, and unpoisons through debugfs.  Pages no
+ * one maps (a free hugetlb page) have a fixture of their own,
+ * memory_failure_huge_unmapped, whose variants are the routes that take a
+ * PFN.
  */
 #define _GNU_SOURCE
 #include "../kselftest_harness.h"
@@ -51,9 +54,18 @@ FIXTURE_VARIANT(memory_failure_huge)
 	int (*inject)(void *addr, long psize, uint64_t pfn);
 	/* MADV_HWPOISON acts for the caller: it is signalled at once. */
 	bool signal_at_injection;
-	/* The route needs a mapping (it cannot reach a free page). */
-	bool needs_mapping;
 };
+
+/*
+ * The tests on pages no one maps: MADV_HWPOISON cannot reach them, only the
+ * routes that take a PFN do.  This second fixture shares all but its
+ * variants with memory_failure_huge: the harness names the data and variant
+ * types after the fixture, the defines make them those of
+ * memory_failure_huge, so that the setup, teardown and helpers serve both.
+ */
+#define _test_data_memory_failure_huge_unmapped _test_data_memory_failure_huge
+#define _fixture_variant_memory_failure_huge_unmapped _fixture_variant_memory_failure_huge
+FIXTURE(memory_failure_huge_unmapped);
 
 static int inject_madvise(void *addr, long psize, uint64_t pfn)
 {
@@ -74,7 +86,6 @@ FIXTURE_VARIANT_ADD(memory_failure_huge, madv_hard)
 {
 	.inject = inject_madvise,
 	.signal_at_injection = true,
-	.needs_mapping = true,
 };
 
 FIXTURE_VARIANT_ADD(memory_failure_huge, corrupt_pfn)
@@ -83,6 +94,16 @@ FIXTURE_VARIANT_ADD(memory_failure_huge, corrupt_pfn)
 };
 
 FIXTURE_VARIANT_ADD(memory_failure_huge, hard_offline_page)
+{
+	.inject = inject_hard_offline,
+};
+
+FIXTURE_VARIANT_ADD(memory_failure_huge_unmapped, corrupt_pfn)
+{
+	.inject = inject_corrupt_pfn,
+};
+
+FIXTURE_VARIANT_ADD(memory_failure_huge_unmapped, hard_offline_page)
 {
 	.inject = inject_hard_offline,
 };
@@ -117,6 +138,21 @@ FIXTURE_TEARDOWN(memory_failure_huge)
 		snprintf(buf, sizeof(buf), "%ld", self->nr_hugepages);
 		EXPECT_EQ(mf_write_file(NR_HUGEPAGES, buf), 0);
 	}
+}
+
+/*
+ * Same setup and teardown as memory_failure_huge: FIXTURE_SETUP() and
+ * FIXTURE_TEARDOWN() above define them as memory_failure_huge_setup() and
+ * memory_failure_huge_teardown().
+ */
+FIXTURE_SETUP(memory_failure_huge_unmapped)
+{
+	memory_failure_huge_setup(_metadata, self, variant);
+}
+
+FIXTURE_TEARDOWN(memory_failure_huge_unmapped)
+{
+	memory_failure_huge_teardown(_metadata, self, variant);
 }
 
 /* Take the baseline: the poisoned subpage's PFN and node, the counters. */
@@ -495,12 +531,10 @@ TEST_F(memory_failure_huge, hugetlb_shared)
  * healthy subpages go back to the buddy allocator, one recovered failure,
  * HardwareCorrupted +4 kB; unpoison gives the subpage back.
  */
-TEST_F(memory_failure_huge, hugetlb_free)
+TEST_F(memory_failure_huge_unmapped, hugetlb_free)
 {
 	long total, nfree;
 
-	if (variant->needs_mapping)
-		SKIP(return, "a free page has no mapping to madvise");
 	grow_pool(_metadata, self);
 	if (skipped(_metadata))
 		return;

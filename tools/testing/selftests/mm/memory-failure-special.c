@@ -7,6 +7,9 @@
  * through one injection route (a fixture variant), checks the result, the
  * signals, /proc/kpageflags, HardwareCorrupted and the per-node
  * memory_failure counters, and unpoisons through debugfs where stock allows.
+ * Pages no one maps (free, kernel) have a fixture of their own,
+ * memory_failure_special_unmapped, whose variants are the routes that take
+ * a PFN.
  */
 #define _GNU_SOURCE
 #include "../kselftest_harness.h"
@@ -69,9 +72,19 @@ FIXTURE_VARIANT(memory_failure_special)
 	int (*inject)(void *addr, long psize, uint64_t pfn);
 	/* MADV_HWPOISON acts for the caller: it is signalled at once. */
 	bool action_required;
-	/* The route needs a mapping (it cannot reach kernel or free pages). */
-	bool needs_mapping;
 };
+
+/*
+ * The tests on pages no one maps: MADV_HWPOISON cannot reach them, only the
+ * routes that take a PFN do.  This second fixture shares all but its
+ * variants with memory_failure_special: the harness names the data and
+ * variant types after the fixture, the defines make them those of
+ * memory_failure_special, so that the setup, teardown and helpers serve
+ * both.
+ */
+#define _test_data_memory_failure_special_unmapped _test_data_memory_failure_special
+#define _fixture_variant_memory_failure_special_unmapped _fixture_variant_memory_failure_special
+FIXTURE(memory_failure_special_unmapped);
 
 static int inject_madvise(void *addr, long psize, uint64_t pfn)
 {
@@ -92,7 +105,6 @@ FIXTURE_VARIANT_ADD(memory_failure_special, madv_hard)
 {
 	.inject = inject_madvise,
 	.action_required = true,
-	.needs_mapping = true,
 };
 
 FIXTURE_VARIANT_ADD(memory_failure_special, corrupt_pfn)
@@ -101,6 +113,16 @@ FIXTURE_VARIANT_ADD(memory_failure_special, corrupt_pfn)
 };
 
 FIXTURE_VARIANT_ADD(memory_failure_special, hard_offline_page)
+{
+	.inject = inject_hard_offline,
+};
+
+FIXTURE_VARIANT_ADD(memory_failure_special_unmapped, corrupt_pfn)
+{
+	.inject = inject_corrupt_pfn,
+};
+
+FIXTURE_VARIANT_ADD(memory_failure_special_unmapped, hard_offline_page)
 {
 	.inject = inject_hard_offline,
 };
@@ -134,6 +156,21 @@ FIXTURE_TEARDOWN(memory_failure_special)
 			EXPECT_EQ(mf_write_file(path, buf), 0);
 		}
 	}
+}
+
+/*
+ * Same setup and teardown as memory_failure_special: FIXTURE_SETUP() and
+ * FIXTURE_TEARDOWN() above define them as memory_failure_special_setup() and
+ * memory_failure_special_teardown().
+ */
+FIXTURE_SETUP(memory_failure_special_unmapped)
+{
+	memory_failure_special_setup(_metadata, self, variant);
+}
+
+FIXTURE_TEARDOWN(memory_failure_special_unmapped)
+{
+	memory_failure_special_teardown(_metadata, self, variant);
 }
 
 /* Take the baseline counters of @self->node and check @self->pfn is clean. */
@@ -351,12 +388,10 @@ static bool pfn_in_buddy(uint64_t pfn)
  * HardwareCorrupted +4 kB; unpoison puts it back in the buddy allocator.
  * Nobody is signalled: no one uses the page.
  */
-TEST_F(memory_failure_special, free_buddy)
+TEST_F(memory_failure_special_unmapped, free_buddy)
 {
 	int node = 1;
 
-	if (variant->needs_mapping)
-		SKIP(return, "a free page has no mapping to madvise");
 	self->pfn = find_pfn(node, true, is_buddy);
 	if (!self->pfn) {
 		node = 0;
@@ -598,10 +633,8 @@ static void kernel_page(struct __test_metadata *_metadata,
  * the cache frees it the allocator simply keeps it (a hwpoisoned order-0
  * page never reaches the free lists) instead of checking a compound page.
  */
-TEST_F(memory_failure_special, kernel_page)
+TEST_F(memory_failure_special_unmapped, kernel_page)
 {
-	if (variant->needs_mapping)
-		SKIP(return, "a kernel page has no user mapping to madvise");
 	kernel_page(_metadata, self, variant, false, is_small_slab);
 }
 
@@ -609,10 +642,8 @@ TEST_F(memory_failure_special, kernel_page)
  * A reserved page from the bottom of memory (firmware area): the kernel
  * never frees or maps it to users, so marking it is harmless.
  */
-TEST_F(memory_failure_special, reserved_page)
+TEST_F(memory_failure_special_unmapped, reserved_page)
 {
-	if (variant->needs_mapping)
-		SKIP(return, "a reserved page has no user mapping to madvise");
 	kernel_page(_metadata, self, variant, false, is_reserved);
 }
 
