@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 """Real machine checks injected through QEMU: SRAO, SRAR."""
 
-from . import (check, check_victim_sigbus, meminfo_kb, node_stat, pfn_node,
-               recovery_line, scenario, victim_ready)
+from . import (HWPOISON, check, check_victim_sigbus, free_pfn, hwpt_write,
+               meminfo_kb, node_stat, pfn_node, pfn_poisoned, recovery_line,
+               scenario, victim_ready)
 
 
 @scenario('qemu.srao_early_kill', real_mce=True)
@@ -54,3 +55,31 @@ def srar_kills_only_accessor(g):
     check(rc == 2 and 'HWPT-TIMEOUT' in out,
           f'the bystander was signalled: {out.strip()}')
     check(g.sh('true')[0] == 0, 'guest stopped answering')
+
+
+@scenario('qemu.unpoison_refused_after_mce', real_mce=True)
+def unpoison_refused_after_mce(g):
+    """After a real machine check the kernel refuses every unpoison.
+
+    unpoison is a testing aid: once real hardware has reported an error it
+    answers EOPNOTSUPP, for the page the machine check hit and for one
+    poisoned through debugfs alike, and both pages stay poisoned.
+    """
+    seq = g.start_cmd('hwpt-victim --kill early --timeout 60')
+    pfn, paddr, _ = victim_ready(g, seq)
+    mark = g.console_mark()
+    g.mce('srao', cpu=0, paddr=paddr)
+    rc, out = g.wait(seq, 90)
+    check_victim_sigbus(rc, out, 'BUS_MCEERR_AO')
+    recovery_line(g, mark, pfn)
+    soft = free_pfn(g, 0)
+    check(hwpt_write(g, f'{HWPOISON}/corrupt-pfn', f'{soft:#x}') == 'OK',
+          f'corrupt-pfn {soft:#x} failed')
+    corrupted = meminfo_kb(g, 'HardwareCorrupted')
+    for p in (pfn, soft):
+        err = hwpt_write(g, f'{HWPOISON}/unpoison-pfn', f'{p:#x}')
+        check(err == 'EOPNOTSUPP', f'unpoison-pfn {p:#x}: {err}, expected '
+              'EOPNOTSUPP')
+        check(pfn_poisoned(g, p), f'{p:#x} lost KPF_HWPOISON')
+    check(meminfo_kb(g, 'HardwareCorrupted') == corrupted,
+          'HardwareCorrupted changed')
