@@ -54,16 +54,6 @@ static long write_str(const char *path, const char *buf)
 	return ret;
 }
 
-static long mf_stat_sum(const char *name)
-{
-	long sum = 0, val;
-	int node;
-
-	for (node = 0; (val = mf_node_stat(node, name)) >= 0; node++)
-		sum += val;
-	return sum;
-}
-
 /* The first PFN above the last memory block: a hole, not RAM. */
 static uint64_t pfn_past_ram(void)
 {
@@ -113,35 +103,16 @@ FIXTURE_SETUP(memory_failure_errors)
 
 FIXTURE_TEARDOWN(memory_failure_errors)
 {
-	char buf[32];
 	int i;
 
 	/* Recovery first: it must never stay 0. */
-	for (i = 2; i >= 0; i--) {
-		snprintf(buf, sizeof(buf), "%ld", self->saved_sysctl[i]);
-		EXPECT_EQ(mf_write_file(sysctls[i], buf), 0);
-	}
-	snprintf(buf, sizeof(buf), "%ld", self->saved_mask);
-	EXPECT_EQ(mf_write_file(FILTER_FLAGS_MASK, buf), 0);
-	snprintf(buf, sizeof(buf), "%lu", (unsigned long)self->saved_major);
-	EXPECT_EQ(mf_write_file(FILTER_DEV_MAJOR, buf), 0);
-	snprintf(buf, sizeof(buf), "%ld", self->saved_enable);
-	EXPECT_EQ(mf_write_file(FILTER_ENABLE, buf), 0);
+	for (i = 2; i >= 0; i--)
+		EXPECT_EQ(mf_write_long(sysctls[i], self->saved_sysctl[i]), 0);
+	EXPECT_EQ(mf_write_long(FILTER_FLAGS_MASK, self->saved_mask), 0);
+	EXPECT_EQ(mf_write_ull(FILTER_DEV_MAJOR, (unsigned long)self->saved_major), 0);
+	EXPECT_EQ(mf_write_long(FILTER_ENABLE, self->saved_enable), 0);
 	if (self->addr)
 		munmap(self->addr, self->len);
-}
-
-static int unpoison_retry(uint64_t pfn)
-{
-	int err, i;
-
-	for (i = 0; i < 20; i++) {
-		err = mf_unpoison_pfn(pfn);
-		if (err != EBUSY)
-			break;
-		usleep(20000);
-	}
-	return err;
 }
 
 /* The first PFN of a PCI bus window in /proc/iomem (MMIO), or 0. */
@@ -388,7 +359,7 @@ TEST_F(memory_failure_errors, already_poisoned)
 	EXPECT_EQ(mf_stat_sum("total"), self->total + 1);
 	munmap(self->addr, self->len);
 	self->addr = NULL;
-	err = unpoison_retry(pfn);
+	err = mf_unpoison_retry(pfn);
 	if (err != EOPNOTSUPP)
 		EXPECT_EQ(err, 0);
 }
@@ -585,7 +556,7 @@ TEST_F(memory_failure_errors, madvise_hole)
 		  self->corrupted_kb + self->psize / 1024);
 	EXPECT_EQ(mf_sigbus_count, 0);
 	if (mf_pfn_is_hwpoison(old_pfn)) {
-		err = unpoison_retry(old_pfn);
+		err = mf_unpoison_retry(old_pfn);
 		if (err != EOPNOTSUPP)
 			EXPECT_EQ(err, 0);
 	}

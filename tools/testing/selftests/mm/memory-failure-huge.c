@@ -58,57 +58,48 @@ FIXTURE_VARIANT(memory_failure_huge)
 
 /*
  * The tests on pages no one maps: MADV_HWPOISON cannot reach them, only the
- * routes that take a PFN do.  This second fixture shares all but its
- * variants with memory_failure_huge: the harness names the data and variant
- * types after the fixture, the defines make them those of
- * memory_failure_huge, so that the setup, teardown and helpers serve both.
+ * routes that take a PFN do.  This second fixture works on the same state
+ * as memory_failure_huge, through the same helpers, setup and teardown.
  */
-#define _test_data_memory_failure_huge_unmapped _test_data_memory_failure_huge
-#define _fixture_variant_memory_failure_huge_unmapped _fixture_variant_memory_failure_huge
-FIXTURE(memory_failure_huge_unmapped);
-
-static int inject_madvise(void *addr, long psize, uint64_t pfn)
+FIXTURE(memory_failure_huge_unmapped)
 {
-	return madvise(addr, psize, MADV_HWPOISON) ? errno : 0;
-}
+	FIXTURE_DATA(memory_failure_huge) huge;
+};
 
-static int inject_corrupt_pfn(void *addr, long psize, uint64_t pfn)
+FIXTURE_VARIANT(memory_failure_huge_unmapped)
 {
-	return mf_write_pfn(CORRUPT_PFN, pfn);
-}
-
-static int inject_hard_offline(void *addr, long psize, uint64_t pfn)
-{
-	return mf_write_paddr(HARD_OFFLINE_PAGE, pfn);
-}
+	/* As in memory_failure_huge: the route, 0 or errno. */
+	int (*inject)(void *addr, long psize, uint64_t pfn);
+};
 
 FIXTURE_VARIANT_ADD(memory_failure_huge, madv_hard)
 {
-	.inject = inject_madvise,
+	.inject = mf_inject_madv_hard,
 	.signal_at_injection = true,
 };
 
 FIXTURE_VARIANT_ADD(memory_failure_huge, corrupt_pfn)
 {
-	.inject = inject_corrupt_pfn,
+	.inject = mf_inject_corrupt_pfn,
 };
 
 FIXTURE_VARIANT_ADD(memory_failure_huge, hard_offline_page)
 {
-	.inject = inject_hard_offline,
+	.inject = mf_inject_hard_offline,
 };
 
 FIXTURE_VARIANT_ADD(memory_failure_huge_unmapped, corrupt_pfn)
 {
-	.inject = inject_corrupt_pfn,
+	.inject = mf_inject_corrupt_pfn,
 };
 
 FIXTURE_VARIANT_ADD(memory_failure_huge_unmapped, hard_offline_page)
 {
-	.inject = inject_hard_offline,
+	.inject = mf_inject_hard_offline,
 };
 
-FIXTURE_SETUP(memory_failure_huge)
+static void huge_setup(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(memory_failure_huge) *self)
 {
 	if (geteuid())
 		SKIP(return, "needs root");
@@ -122,10 +113,9 @@ FIXTURE_SETUP(memory_failure_huge)
 	ASSERT_EQ(mf_catch_sigbus(), 0);
 }
 
-FIXTURE_TEARDOWN(memory_failure_huge)
+static void huge_teardown(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(memory_failure_huge) *self)
 {
-	char buf[32];
-
 	if (self->pipefd[0] >= 0)
 		close(self->pipefd[0]);
 	if (self->pipefd[1] >= 0)
@@ -134,25 +124,28 @@ FIXTURE_TEARDOWN(memory_failure_huge)
 		munmap(self->map, self->map_len);
 	if (self->memfd >= 0)
 		close(self->memfd);
-	if (self->nr_hugepages >= 0) {
-		snprintf(buf, sizeof(buf), "%ld", self->nr_hugepages);
-		EXPECT_EQ(mf_write_file(NR_HUGEPAGES, buf), 0);
-	}
+	if (self->nr_hugepages >= 0)
+		EXPECT_EQ(mf_write_long(NR_HUGEPAGES, self->nr_hugepages), 0);
 }
 
-/*
- * Same setup and teardown as memory_failure_huge: FIXTURE_SETUP() and
- * FIXTURE_TEARDOWN() above define them as memory_failure_huge_setup() and
- * memory_failure_huge_teardown().
- */
+FIXTURE_SETUP(memory_failure_huge)
+{
+	huge_setup(_metadata, self);
+}
+
+FIXTURE_TEARDOWN(memory_failure_huge)
+{
+	huge_teardown(_metadata, self);
+}
+
 FIXTURE_SETUP(memory_failure_huge_unmapped)
 {
-	memory_failure_huge_setup(_metadata, self, variant);
+	huge_setup(_metadata, &self->huge);
 }
 
 FIXTURE_TEARDOWN(memory_failure_huge_unmapped)
 {
-	memory_failure_huge_teardown(_metadata, self, variant);
+	huge_teardown(_metadata, &self->huge);
 }
 
 /* Take the baseline: the poisoned subpage's PFN and node, the counters. */
@@ -173,11 +166,13 @@ static void snapshot(struct __test_metadata *_metadata,
 	ASSERT_FALSE(mf_pfn_is_hwpoison(self->pfn));
 }
 
-/* Per-node counter deltas since the snapshot. */
+/* One page more in HardwareCorrupted, per-node counter deltas. */
 static void check_counters(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(memory_failure_huge) *self,
 			   long recovered, long failed)
 {
+	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
+		  self->corrupted_kb + self->psize / 1024);
 	EXPECT_EQ(mf_node_stat(self->node, "total"), self->node_total + 1);
 	EXPECT_EQ(mf_node_stat(self->node, "recovered"),
 		  self->node_recovered + recovered);
@@ -186,17 +181,17 @@ static void check_counters(struct __test_metadata *_metadata,
 	EXPECT_EQ(mf_node_stat(self->node, "ignored"), self->node_ignored);
 }
 
-/* Inject through the variant's route; returns 0 or the errno. */
+/* Inject through the variant's @route; returns 0 or the errno. */
 static int inject(struct __test_metadata *_metadata,
 		  FIXTURE_DATA(memory_failure_huge) *self,
-		  const FIXTURE_VARIANT(memory_failure_huge) *variant)
+		  int (*route)(void *addr, long psize, uint64_t pfn))
 {
 	/* Static: it must survive the SIGBUS handler's siglongjmp(). */
 	static int err;
 
 	err = 0;
 	if (!sigsetjmp(mf_sigbus_env, 1))
-		err = variant->inject(self->bad, self->psize, self->pfn);
+		err = route(self->bad, self->psize, self->pfn);
 	return err;
 }
 
@@ -219,22 +214,18 @@ static void check_sigbus(struct __test_metadata *_metadata, void *addr, int lsb)
 }
 
 /*
- * Unpoison @pfn through debugfs and check it and HardwareCorrupted are
- * back; after a real machine check the kernel refuses, not a failure here.
+ * Inject through the variant's route: only the MADV_HWPOISON caller is
+ * signalled at once, for the bad subpage, covering 1 << @lsb bytes.
  */
-static void unpoison_and_check(struct __test_metadata *_metadata,
-			       FIXTURE_DATA(memory_failure_huge) *self,
-			       uint64_t pfn)
+static void inject_signalled(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(memory_failure_huge) *self,
+			     const FIXTURE_VARIANT(memory_failure_huge) *variant,
+			     int lsb)
 {
-	int err = mf_unpoison_pfn(pfn);
-
-	if (err == EOPNOTSUPP) {
-		TH_LOG("unpoison refused after a real machine check");
-		return;
-	}
-	ASSERT_EQ(err, 0);
-	EXPECT_FALSE(mf_pfn_is_hwpoison(pfn));
-	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"), self->corrupted_kb);
+	ASSERT_EQ(inject(_metadata, self, variant->inject), 0);
+	ASSERT_EQ(mf_sigbus_count, variant->signal_at_injection ? 1 : 0);
+	if (mf_sigbus_count)
+		check_sigbus(_metadata, self->bad, lsb);
 }
 
 /* Maps a 2 MiB aligned anonymous THP, filled per subpage; SKIP if none. */
@@ -301,10 +292,7 @@ TEST_F(memory_failure_huge, thp)
 	snapshot(_metadata, self);
 	next_pfn = self->pfn + 1;
 
-	ASSERT_EQ(inject(_metadata, self, variant), 0);
-	ASSERT_EQ(mf_sigbus_count, variant->signal_at_injection ? 1 : 0);
-	if (mf_sigbus_count)
-		check_sigbus(_metadata, self->bad, 12);
+	inject_signalled(_metadata, self, variant, 12);
 
 	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
 	EXPECT_FALSE(mf_pfn_is_hwpoison(next_pfn));
@@ -318,13 +306,11 @@ TEST_F(memory_failure_huge, thp)
 	check_sigbus(_metadata, self->bad + self->psize - 1, 12);
 	EXPECT_FALSE(touch(self->bad + self->psize));
 
-	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
-		  self->corrupted_kb + self->psize / 1024);
 	check_counters(_metadata, self, 1, 0);
 
 	ASSERT_EQ(munmap(self->map, self->map_len), 0);
 	self->map = NULL;
-	unpoison_and_check(_metadata, self, self->pfn);
+	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
 }
 
 /*
@@ -350,7 +336,7 @@ TEST_F(memory_failure_huge, thp_pinned)
 	ASSERT_EQ(vmsplice(self->pipefd[1], &iov, 1, 0), self->psize);
 	snapshot(_metadata, self);
 
-	err = inject(_metadata, self, variant);
+	err = inject(_metadata, self, variant->inject);
 	if (variant->signal_at_injection) {
 		ASSERT_EQ(mf_sigbus_count, 1);
 		check_sigbus(_metadata, self->bad, 21);
@@ -366,8 +352,6 @@ TEST_F(memory_failure_huge, thp_pinned)
 	EXPECT_EQ(self->bad[0], (char)(BAD_SUBPAGE + 1));
 	EXPECT_TRUE(thp_content_intact(self));
 
-	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
-		  self->corrupted_kb + self->psize / 1024);
 	check_counters(_metadata, self, 0, 1);
 
 	/* Unpoison is refused while the THP is mapped and pinned. */
@@ -378,21 +362,19 @@ TEST_F(memory_failure_huge, thp_pinned)
 	self->pipefd[1] = -1;
 	ASSERT_EQ(munmap(self->map, self->map_len), 0);
 	self->map = NULL;
-	unpoison_and_check(_metadata, self, self->pfn);
+	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
 }
 
 /* Grows the hugetlb pool by one 2 MiB page; SKIP when impossible. */
 static void grow_pool(struct __test_metadata *_metadata,
 		      FIXTURE_DATA(memory_failure_huge) *self)
 {
-	char buf[32];
 	long nr = mf_read_long(NR_HUGEPAGES);
 
 	if (nr < 0 || mf_meminfo_kb("Hugepagesize") != HPAGE_SIZE / 1024)
 		SKIP(return, "no 2 MiB hugetlb pages");
 	self->nr_hugepages = nr;
-	snprintf(buf, sizeof(buf), "%ld", nr + 1);
-	ASSERT_EQ(mf_write_file(NR_HUGEPAGES, buf), 0);
+	ASSERT_EQ(mf_write_long(NR_HUGEPAGES, nr + 1), 0);
 	if (mf_meminfo_kb("HugePages_Free") < 1)
 		SKIP(return, "no free hugetlb page could be allocated");
 }
@@ -405,6 +387,19 @@ static void fill_huge(struct __test_metadata *_metadata,
 	self->bad = self->addr + BAD_SUBPAGE * self->psize;
 	ASSERT_TRUE(mf_kpageflags(mf_virt_to_pfn(self->addr)) &
 		    (1ULL << KPF_HUGE_BIT));
+}
+
+/* Maps a private hugetlb page, fills it and takes the baseline. */
+static void map_hugetlb_private(struct __test_metadata *_metadata,
+				FIXTURE_DATA(memory_failure_huge) *self)
+{
+	self->map_len = HPAGE_SIZE;
+	self->map = mmap(NULL, HPAGE_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	ASSERT_NE(self->map, MAP_FAILED);
+	self->addr = self->map;
+	fill_huge(_metadata, self);
+	snapshot(_metadata, self);
 }
 
 /*
@@ -423,19 +418,10 @@ TEST_F(memory_failure_huge, hugetlb_private)
 	grow_pool(_metadata, self);
 	if (skipped(_metadata))
 		return;
-	self->map_len = HPAGE_SIZE;
-	self->map = mmap(NULL, HPAGE_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
-	ASSERT_NE(self->map, MAP_FAILED);
-	self->addr = self->map;
-	fill_huge(_metadata, self);
-	snapshot(_metadata, self);
+	map_hugetlb_private(_metadata, self);
 	total = mf_meminfo_kb("HugePages_Total");
 
-	ASSERT_EQ(inject(_metadata, self, variant), 0);
-	ASSERT_EQ(mf_sigbus_count, variant->signal_at_injection ? 1 : 0);
-	if (mf_sigbus_count)
-		check_sigbus(_metadata, self->bad, 21);
+	inject_signalled(_metadata, self, variant, 21);
 
 	EXPECT_TRUE(touch(self->addr + HPAGE_SIZE - 1));
 	check_sigbus(_metadata, self->addr + HPAGE_SIZE - 1, 21);
@@ -443,15 +429,13 @@ TEST_F(memory_failure_huge, hugetlb_private)
 	check_sigbus(_metadata, self->bad, 21);
 
 	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
-	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
-		  self->corrupted_kb + self->psize / 1024);
 	check_counters(_metadata, self, 1, 0);
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
 
 	/* Unpoison frees the 4 KiB page; the pool does not get it back. */
 	ASSERT_EQ(munmap(self->map, self->map_len), 0);
 	self->map = NULL;
-	unpoison_and_check(_metadata, self, self->pfn);
+	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
 }
 
@@ -488,10 +472,7 @@ TEST_F(memory_failure_huge, hugetlb_shared)
 	snapshot(_metadata, self);
 	total = mf_meminfo_kb("HugePages_Total");
 
-	ASSERT_EQ(inject(_metadata, self, variant), 0);
-	ASSERT_EQ(mf_sigbus_count, variant->signal_at_injection ? 1 : 0);
-	if (mf_sigbus_count)
-		check_sigbus(_metadata, self->bad, 21);
+	inject_signalled(_metadata, self, variant, 21);
 
 	EXPECT_TRUE(touch(self->addr));
 	check_sigbus(_metadata, self->addr, 21);
@@ -499,8 +480,6 @@ TEST_F(memory_failure_huge, hugetlb_shared)
 	check_sigbus(_metadata, self->bad, 21);
 
 	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
-	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
-		  self->corrupted_kb + self->psize / 1024);
 	check_counters(_metadata, self, 1, 0);
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total);
 
@@ -520,7 +499,8 @@ TEST_F(memory_failure_huge, hugetlb_shared)
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Free"), nfree - 1);
 	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
 	EXPECT_EQ(mf_unpoison_pfn(self->pfn), EBUSY);
-	unpoison_and_check(_metadata, self, self->pfn - BAD_SUBPAGE);
+	mf_unpoison_and_check(_metadata, self->pfn - BAD_SUBPAGE,
+			      self->corrupted_kb);
 	EXPECT_FALSE(mf_pfn_is_hwpoison(self->pfn));
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Free"), nfree);
 }
@@ -533,34 +513,27 @@ TEST_F(memory_failure_huge, hugetlb_shared)
  */
 TEST_F(memory_failure_huge_unmapped, hugetlb_free)
 {
+	FIXTURE_DATA(memory_failure_huge) *h = &self->huge;
 	long total, nfree;
 
-	grow_pool(_metadata, self);
+	grow_pool(_metadata, h);
 	if (skipped(_metadata))
 		return;
-	self->map_len = HPAGE_SIZE;
-	self->map = mmap(NULL, HPAGE_SIZE, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
-	ASSERT_NE(self->map, MAP_FAILED);
-	self->addr = self->map;
-	fill_huge(_metadata, self);
-	snapshot(_metadata, self);
-	ASSERT_EQ(munmap(self->map, self->map_len), 0);
-	self->map = NULL;
+	map_hugetlb_private(_metadata, h);
+	ASSERT_EQ(munmap(h->map, h->map_len), 0);
+	h->map = NULL;
 	total = mf_meminfo_kb("HugePages_Total");
 	nfree = mf_meminfo_kb("HugePages_Free");
 
-	ASSERT_EQ(inject(_metadata, self, variant), 0);
+	ASSERT_EQ(inject(_metadata, h, variant->inject), 0);
 	EXPECT_EQ(mf_sigbus_count, 0);
-	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
-	EXPECT_FALSE(mf_kpageflags(self->pfn) & (1ULL << KPF_HUGE_BIT));
-	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
-		  self->corrupted_kb + self->psize / 1024);
-	check_counters(_metadata, self, 1, 0);
+	EXPECT_TRUE(mf_pfn_is_hwpoison(h->pfn));
+	EXPECT_FALSE(mf_kpageflags(h->pfn) & (1ULL << KPF_HUGE_BIT));
+	check_counters(_metadata, h, 1, 0);
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Free"), nfree - 1);
 
-	unpoison_and_check(_metadata, self, self->pfn);
+	mf_unpoison_and_check(_metadata, h->pfn, h->corrupted_kb);
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
 }
 

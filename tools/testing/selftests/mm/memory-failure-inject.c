@@ -60,42 +60,6 @@ static int read_ull(const char *path, unsigned long long *val)
 	return ret;
 }
 
-static int write_ull(const char *path, unsigned long long val)
-{
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%llu", val);
-	return mf_write_file(path, buf);
-}
-
-/* A memory_failure counter summed over all nodes. */
-static long mf_stat_sum(const char *name)
-{
-	long sum = 0, val;
-	int node;
-
-	for (node = 0; (val = mf_node_stat(node, name)) >= 0; node++)
-		sum += val;
-	return sum;
-}
-
-/*
- * Unpoison @pfn; a reference still held for a moment (an LRU batch, the
- * injector finishing) makes the kernel answer EBUSY, so retry a little.
- */
-static int unpoison_retry(uint64_t pfn)
-{
-	int err, i;
-
-	for (i = 0; i < 20; i++) {
-		err = mf_unpoison_pfn(pfn);
-		if (err != EBUSY)
-			break;
-		usleep(20000);
-	}
-	return err;
-}
-
 struct counters {
 	long corrupted_kb;
 	long total;
@@ -137,14 +101,14 @@ FIXTURE_TEARDOWN(memory_failure_inject)
 
 	for (i = NR_FILTERS - 1; i >= 0; i--)
 		if (self->have[i])
-			EXPECT_EQ(write_ull(filter_files[i], self->saved[i]), 0);
+			EXPECT_EQ(mf_write_ull(filter_files[i], self->saved[i]), 0);
 	for (i = 0; i < self->nr_maps; i++)
 		munmap(self->maps[i], self->psize);
 	if (self->fd >= 0)
 		close(self->fd);
 	for (i = 0; i < self->nr_pfns; i++)
 		if (mf_pfn_is_hwpoison(self->pfns[i]))
-			EXPECT_EQ(unpoison_retry(self->pfns[i]), 0);
+			EXPECT_EQ(mf_unpoison_retry(self->pfns[i]), 0);
 	if (self->file[0])
 		unlink(self->file);
 	if (self->cgroup[0]) {
@@ -171,6 +135,22 @@ static uint64_t anon_page(struct __test_metadata *_metadata,
 	memset(addr, 0x5a, self->psize);
 	pfn = mf_virt_to_pfn(addr);
 	self->pfns[self->nr_pfns++] = pfn;
+	return pfn;
+}
+
+/*
+ * For the page-types tests: anon_page()'s PFN, or 0 when page-types is
+ * missing and the test is skipped.
+ */
+static uint64_t page_types_anon_page(struct __test_metadata *_metadata,
+				     FIXTURE_DATA(memory_failure_inject) *self)
+{
+	uint64_t pfn;
+
+	if (system("page-types -h >/dev/null 2>&1"))
+		SKIP(return 0, "no page-types");
+	pfn = anon_page(_metadata, self);
+	ASSERT_NE(pfn, 0);
 	return pfn;
 }
 
@@ -249,7 +229,7 @@ TEST_F(memory_failure_inject, unpoison_anon)
 	/* memory_failure() unmapped the page; drop the VMA too. */
 	ASSERT_EQ(munmap(self->maps[0], self->psize), 0);
 	self->nr_maps = 0;
-	ASSERT_EQ(unpoison_retry(pfn), 0);
+	ASSERT_EQ(mf_unpoison_retry(pfn), 0);
 	read_counters(&after);
 	EXPECT_FALSE(mf_pfn_is_hwpoison(pfn));
 	EXPECT_EQ(after.corrupted_kb, before.corrupted_kb);
@@ -272,9 +252,9 @@ TEST_F(memory_failure_inject, unpoison_free)
 	uint64_t flags = 0, pfn = 0x10000;
 	int tries;
 
-	ASSERT_EQ(write_ull(FILTER_FLAGS_MASK, 1ULL << KPF_BUDDY), 0);
-	ASSERT_EQ(write_ull(FILTER_FLAGS_VALUE, 1ULL << KPF_BUDDY), 0);
-	ASSERT_EQ(write_ull(FILTER_ENABLE, 1), 0);
+	ASSERT_EQ(mf_write_ull(FILTER_FLAGS_MASK, 1ULL << KPF_BUDDY), 0);
+	ASSERT_EQ(mf_write_ull(FILTER_FLAGS_VALUE, 1ULL << KPF_BUDDY), 0);
+	ASSERT_EQ(mf_write_ull(FILTER_ENABLE, 1), 0);
 	/* A candidate allocated meanwhile is filtered: try the next one. */
 	for (tries = 0; tries < 10; tries++, pfn++) {
 		for (; pfn < 0x1000000; pfn++) {
@@ -298,7 +278,7 @@ TEST_F(memory_failure_inject, unpoison_free)
 	EXPECT_EQ(poisoned.total, before.total + 1);
 	EXPECT_EQ(poisoned.recovered, before.recovered + 1);
 
-	ASSERT_EQ(unpoison_retry(pfn), 0);
+	ASSERT_EQ(mf_unpoison_retry(pfn), 0);
 	read_counters(&after);
 	EXPECT_FALSE(mf_pfn_is_hwpoison(pfn));
 	EXPECT_EQ(after.corrupted_kb, before.corrupted_kb);
@@ -332,13 +312,13 @@ TEST_F(memory_failure_inject, unpoison_not_poisoned)
  */
 TEST_F(memory_failure_inject, filter_enable)
 {
-	ASSERT_EQ(write_ull(FILTER_DEV_MAJOR, 42), 0);
+	ASSERT_EQ(mf_write_ull(FILTER_DEV_MAJOR, 42), 0);
 	inject_expect(_metadata, self->psize, anon_page(_metadata, self), true);
 
-	ASSERT_EQ(write_ull(FILTER_ENABLE, 1), 0);
+	ASSERT_EQ(mf_write_ull(FILTER_ENABLE, 1), 0);
 	inject_expect(_metadata, self->psize, anon_page(_metadata, self), false);
 
-	ASSERT_EQ(write_ull(FILTER_DEV_MAJOR, ~0U), 0);
+	ASSERT_EQ(mf_write_ull(FILTER_DEV_MAJOR, ~0U), 0);
 	inject_expect(_metadata, self->psize, anon_page(_metadata, self), true);
 }
 
@@ -353,17 +333,17 @@ TEST_F(memory_failure_inject, filter_dev)
 	uint64_t pfn = file_page(_metadata, self, &st);
 
 	ASSERT_NE(pfn, 0);
-	ASSERT_EQ(write_ull(FILTER_ENABLE, 1), 0);
-	ASSERT_EQ(write_ull(FILTER_DEV_MAJOR, major(st.st_dev)), 0);
-	ASSERT_EQ(write_ull(FILTER_DEV_MINOR, minor(st.st_dev) + 1), 0);
+	ASSERT_EQ(mf_write_ull(FILTER_ENABLE, 1), 0);
+	ASSERT_EQ(mf_write_ull(FILTER_DEV_MAJOR, major(st.st_dev)), 0);
+	ASSERT_EQ(mf_write_ull(FILTER_DEV_MINOR, minor(st.st_dev) + 1), 0);
 	inject_expect(_metadata, self->psize, pfn, false);
 
-	ASSERT_EQ(write_ull(FILTER_DEV_MAJOR, major(st.st_dev) + 1), 0);
-	ASSERT_EQ(write_ull(FILTER_DEV_MINOR, minor(st.st_dev)), 0);
+	ASSERT_EQ(mf_write_ull(FILTER_DEV_MAJOR, major(st.st_dev) + 1), 0);
+	ASSERT_EQ(mf_write_ull(FILTER_DEV_MINOR, minor(st.st_dev)), 0);
 	inject_expect(_metadata, self->psize, pfn, false);
 
 	/* The anon page is stopped by the right device too. */
-	ASSERT_EQ(write_ull(FILTER_DEV_MAJOR, major(st.st_dev)), 0);
+	ASSERT_EQ(mf_write_ull(FILTER_DEV_MAJOR, major(st.st_dev)), 0);
 	inject_expect(_metadata, self->psize, anon_page(_metadata, self), false);
 
 	inject_expect(_metadata, self->psize, pfn, true);
@@ -380,13 +360,13 @@ TEST_F(memory_failure_inject, filter_flags)
 	uint64_t fpfn = file_page(_metadata, self, &st);
 
 	ASSERT_NE(fpfn, 0);
-	ASSERT_EQ(write_ull(FILTER_ENABLE, 1), 0);
-	ASSERT_EQ(write_ull(FILTER_FLAGS_MASK, 1ULL << KPF_ANON), 0);
-	ASSERT_EQ(write_ull(FILTER_FLAGS_VALUE, 1ULL << KPF_ANON), 0);
+	ASSERT_EQ(mf_write_ull(FILTER_ENABLE, 1), 0);
+	ASSERT_EQ(mf_write_ull(FILTER_FLAGS_MASK, 1ULL << KPF_ANON), 0);
+	ASSERT_EQ(mf_write_ull(FILTER_FLAGS_VALUE, 1ULL << KPF_ANON), 0);
 	inject_expect(_metadata, self->psize, fpfn, false);
 	inject_expect(_metadata, self->psize, anon_page(_metadata, self), true);
 
-	ASSERT_EQ(write_ull(FILTER_FLAGS_VALUE, 0), 0);
+	ASSERT_EQ(mf_write_ull(FILTER_FLAGS_VALUE, 0), 0);
 	inject_expect(_metadata, self->psize, anon_page(_metadata, self), false);
 	inject_expect(_metadata, self->psize, fpfn, true);
 }
@@ -438,8 +418,8 @@ TEST_F(memory_failure_inject, filter_memcg)
 	inside = anon_page(_metadata, self);
 	ASSERT_NE(inside, 0);
 
-	ASSERT_EQ(write_ull(FILTER_ENABLE, 1), 0);
-	ASSERT_EQ(write_ull(FILTER_MEMCG, st.st_ino), 0);
+	ASSERT_EQ(mf_write_ull(FILTER_ENABLE, 1), 0);
+	ASSERT_EQ(mf_write_ull(FILTER_MEMCG, st.st_ino), 0);
 	inject_expect(_metadata, self->psize, outside, false);
 	inject_expect(_metadata, self->psize, inside, true);
 }
@@ -473,10 +453,9 @@ TEST_F(memory_failure_inject, page_types)
 	char cmd[128];
 	uint64_t pfn;
 
-	if (system("page-types -h >/dev/null 2>&1"))
-		SKIP(return, "no page-types");
-	pfn = anon_page(_metadata, self);
-	ASSERT_NE(pfn, 0);
+	pfn = page_types_anon_page(_metadata, self);
+	if (!pfn)
+		return;
 	snprintf(cmd, sizeof(cmd), "page-types -b hwpoison -L -N -a %#llx",
 		 (unsigned long long)pfn);
 	EXPECT_EQ(page_types_lists(cmd, pfn), 0);
@@ -510,10 +489,9 @@ TEST_F(memory_failure_inject, page_types_hwpoison)
 	char cmd[128];
 	uint64_t pfn;
 
-	if (system("page-types -h >/dev/null 2>&1"))
-		SKIP(return, "no page-types");
-	pfn = anon_page(_metadata, self);
-	ASSERT_NE(pfn, 0);
+	pfn = page_types_anon_page(_metadata, self);
+	if (!pfn)
+		return;
 	read_counters(&before);
 	snprintf(cmd, sizeof(cmd), "page-types -b ~anon -X -N -a %#llx",
 		 (unsigned long long)pfn);

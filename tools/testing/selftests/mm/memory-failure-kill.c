@@ -284,10 +284,7 @@ static void kids_stop(FIXTURE_DATA(memory_failure_kill) *self)
 
 static int set_early_kill(long val)
 {
-	char buf[16];
-
-	snprintf(buf, sizeof(buf), "%ld", val);
-	return mf_write_file(EARLY_KILL, buf);
+	return mf_write_long(EARLY_KILL, val);
 }
 
 /*

@@ -83,12 +83,23 @@ static void remember_poisoned(struct __test_metadata *_metadata,
 	self->poisoned[self->npoisoned++] = pfn;
 }
 
-static int write_long(const char *path, long val)
+/*
+ * MADV_SOFT_OFFLINE on the @len bytes at @addr, which must succeed, and
+ * remember @old (the PFN at @addr) for the unpoison in the teardown.
+ * Returns false when the advice is refused (EINVAL, EPERM): the test is
+ * skipped.
+ */
+static bool madv_soft_offline(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(memory_failure_soft) *self,
+			      void *addr, size_t len, uint64_t old)
 {
-	char buf[32];
-
-	snprintf(buf, sizeof(buf), "%ld", val);
-	return mf_write_file(path, buf);
+	if (madvise(addr, len, MADV_SOFT_OFFLINE)) {
+		if (errno == EINVAL || errno == EPERM)
+			SKIP(return false, "MADV_SOFT_OFFLINE: %s", strerror(errno));
+		ASSERT_EQ(errno, 0);
+	}
+	remember_poisoned(_metadata, self, old);
+	return true;
 }
 
 FIXTURE_SETUP(memory_failure_soft)
@@ -107,7 +118,7 @@ FIXTURE_SETUP(memory_failure_soft)
 	self->enable = mf_read_long(ENABLE_SOFT_OFFLINE);
 	ASSERT_GE(self->enable, 0);
 	/* Other tests may have left it off: these tests need it on. */
-	ASSERT_EQ(write_long(ENABLE_SOFT_OFFLINE, 1), 0);
+	ASSERT_EQ(mf_write_long(ENABLE_SOFT_OFFLINE, 1), 0);
 	for (self->nnodes = 0; self->nnodes < MAX_NODES; self->nnodes++) {
 		snprintf(path, sizeof(path),
 			 "/sys/devices/system/node/node%d/memory_failure",
@@ -145,9 +156,9 @@ FIXTURE_TEARDOWN_PARENT(memory_failure_soft)
 	if (self->file[0])
 		unlink(self->file);
 	if (self->nr_hugepages >= 0)
-		EXPECT_EQ(write_long(NR_HUGEPAGES, self->nr_hugepages), 0);
+		EXPECT_EQ(mf_write_long(NR_HUGEPAGES, self->nr_hugepages), 0);
 	if (self->enable >= 0)
-		EXPECT_EQ(write_long(ENABLE_SOFT_OFFLINE, self->enable), 0);
+		EXPECT_EQ(mf_write_long(ENABLE_SOFT_OFFLINE, self->enable), 0);
 }
 
 static void fill(char *buf, long len, int seed)
@@ -236,12 +247,8 @@ TEST_F(memory_failure_soft, madv_anon)
 
 	ASSERT_NE(addr, NULL);
 	ASSERT_NE(old, 0);
-	if (madvise(addr, self->psize, MADV_SOFT_OFFLINE)) {
-		if (errno == EINVAL || errno == EPERM)
-			SKIP(return, "MADV_SOFT_OFFLINE: %s", strerror(errno));
-		ASSERT_EQ(errno, 0);
-	}
-	remember_poisoned(_metadata, self, old);
+	if (!madv_soft_offline(_metadata, self, addr, self->psize, old))
+		return;
 	check_moved(_metadata, self, addr, self->psize, 1, old);
 	ASSERT_EQ(munmap(addr, self->psize), 0);
 }
@@ -302,12 +309,8 @@ TEST_F(memory_failure_soft, madv_pagecache)
 	ASSERT_TRUE(same(addr, self->psize, 3));
 	old = mf_virt_to_pfn(addr);
 	ASSERT_NE(old, 0);
-	if (madvise(addr, self->psize, MADV_SOFT_OFFLINE)) {
-		if (errno == EINVAL || errno == EPERM)
-			SKIP(return, "MADV_SOFT_OFFLINE: %s", strerror(errno));
-		ASSERT_EQ(errno, 0);
-	}
-	remember_poisoned(_metadata, self, old);
+	if (!madv_soft_offline(_metadata, self, addr, self->psize, old))
+		return;
 	check_moved(_metadata, self, addr, self->psize, 3, old);
 	EXPECT_TRUE(file_same(self, fd, 1));
 	ASSERT_EQ(munmap(addr, self->psize), 0);
@@ -388,12 +391,8 @@ TEST_F(memory_failure_soft, madv_thp)
 	ASSERT_EQ(old, head + 3);
 	ASSERT_EQ(other_pfn, head + 9);
 
-	if (madvise(target, self->psize, MADV_SOFT_OFFLINE)) {
-		if (errno == EINVAL || errno == EPERM)
-			SKIP(return, "MADV_SOFT_OFFLINE: %s", strerror(errno));
-		ASSERT_EQ(errno, 0);
-	}
-	remember_poisoned(_metadata, self, old);
+	if (!madv_soft_offline(_metadata, self, target, self->psize, old))
+		return;
 	check_moved(_metadata, self, thp, hsize, 5, old);
 	EXPECT_NE(mf_virt_to_pfn(target), old);
 	EXPECT_EQ(mf_virt_to_pfn(other), other_pfn);
@@ -428,7 +427,7 @@ static void hugetlb_soft_offline(struct __test_metadata *_metadata,
 	self->nr_hugepages = nr;
 	/* One for the test, @spare left free. */
 	nr = total - free_huge + 1 + spare;
-	ASSERT_EQ(write_long(NR_HUGEPAGES, nr), 0);
+	ASSERT_EQ(mf_write_long(NR_HUGEPAGES, nr), 0);
 	if (mf_read_long(NR_HUGEPAGES) != nr)
 		SKIP(return, "cannot allocate %ld huge pages", nr);
 	addr = mmap(NULL, hsize, PROT_READ | PROT_WRITE,
@@ -441,12 +440,8 @@ static void hugetlb_soft_offline(struct __test_metadata *_metadata,
 	ASSERT_NE(old, 0);
 	ASSERT_EQ(old_tail, old + 5);
 
-	if (madvise(addr, hsize, MADV_SOFT_OFFLINE)) {
-		if (errno == EINVAL || errno == EPERM)
-			SKIP(return, "MADV_SOFT_OFFLINE: %s", strerror(errno));
-		ASSERT_EQ(errno, 0);
-	}
-	remember_poisoned(_metadata, self, old);
+	if (!madv_soft_offline(_metadata, self, addr, hsize, old))
+		return;
 	check_moved(_metadata, self, addr, hsize, 7, old);
 	pfn = mf_virt_to_pfn(addr);
 	EXPECT_EQ(pfn % (hsize / self->psize), 0);
@@ -568,7 +563,7 @@ TEST_F(memory_failure_soft, disabled)
 	char *addr;
 	int i;
 
-	ASSERT_EQ(write_long(ENABLE_SOFT_OFFLINE, 0), 0);
+	ASSERT_EQ(mf_write_long(ENABLE_SOFT_OFFLINE, 0), 0);
 	ASSERT_EQ(mf_read_long(ENABLE_SOFT_OFFLINE), 0);
 	addr = map_anon(_metadata, self, &old);
 	ASSERT_NE(addr, NULL);
@@ -588,7 +583,7 @@ TEST_F(memory_failure_soft, disabled)
 		EXPECT_EQ(mf_write_file(ENABLE_SOFT_OFFLINE, bad[i]), EINVAL);
 		EXPECT_EQ(mf_read_long(ENABLE_SOFT_OFFLINE), 0);
 	}
-	ASSERT_EQ(write_long(ENABLE_SOFT_OFFLINE, 1), 0);
+	ASSERT_EQ(mf_write_long(ENABLE_SOFT_OFFLINE, 1), 0);
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		EXPECT_EQ(mf_write_file(ENABLE_SOFT_OFFLINE, bad[i]), EINVAL);
 		EXPECT_EQ(mf_read_long(ENABLE_SOFT_OFFLINE), 1);

@@ -76,58 +76,48 @@ FIXTURE_VARIANT(memory_failure_special)
 
 /*
  * The tests on pages no one maps: MADV_HWPOISON cannot reach them, only the
- * routes that take a PFN do.  This second fixture shares all but its
- * variants with memory_failure_special: the harness names the data and
- * variant types after the fixture, the defines make them those of
- * memory_failure_special, so that the setup, teardown and helpers serve
- * both.
+ * routes that take a PFN do.  This second fixture works on the same state
+ * as memory_failure_special, through the same helpers, setup and teardown.
  */
-#define _test_data_memory_failure_special_unmapped _test_data_memory_failure_special
-#define _fixture_variant_memory_failure_special_unmapped _fixture_variant_memory_failure_special
-FIXTURE(memory_failure_special_unmapped);
-
-static int inject_madvise(void *addr, long psize, uint64_t pfn)
+FIXTURE(memory_failure_special_unmapped)
 {
-	return madvise(addr, psize, MADV_HWPOISON) ? errno : 0;
-}
+	FIXTURE_DATA(memory_failure_special) special;
+};
 
-static int inject_corrupt_pfn(void *addr, long psize, uint64_t pfn)
+FIXTURE_VARIANT(memory_failure_special_unmapped)
 {
-	return mf_write_pfn(CORRUPT_PFN, pfn);
-}
-
-static int inject_hard_offline(void *addr, long psize, uint64_t pfn)
-{
-	return mf_write_paddr(HARD_OFFLINE_PAGE, pfn);
-}
+	/* As in memory_failure_special: the route, 0 or errno. */
+	int (*inject)(void *addr, long psize, uint64_t pfn);
+};
 
 FIXTURE_VARIANT_ADD(memory_failure_special, madv_hard)
 {
-	.inject = inject_madvise,
+	.inject = mf_inject_madv_hard,
 	.action_required = true,
 };
 
 FIXTURE_VARIANT_ADD(memory_failure_special, corrupt_pfn)
 {
-	.inject = inject_corrupt_pfn,
+	.inject = mf_inject_corrupt_pfn,
 };
 
 FIXTURE_VARIANT_ADD(memory_failure_special, hard_offline_page)
 {
-	.inject = inject_hard_offline,
+	.inject = mf_inject_hard_offline,
 };
 
 FIXTURE_VARIANT_ADD(memory_failure_special_unmapped, corrupt_pfn)
 {
-	.inject = inject_corrupt_pfn,
+	.inject = mf_inject_corrupt_pfn,
 };
 
 FIXTURE_VARIANT_ADD(memory_failure_special_unmapped, hard_offline_page)
 {
-	.inject = inject_hard_offline,
+	.inject = mf_inject_hard_offline,
 };
 
-FIXTURE_SETUP(memory_failure_special)
+static void special_setup(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(memory_failure_special) *self)
 {
 	if (geteuid())
 		SKIP(return, "needs root");
@@ -137,9 +127,9 @@ FIXTURE_SETUP(memory_failure_special)
 	ASSERT_EQ(mf_catch_sigbus(), 0);
 }
 
-FIXTURE_TEARDOWN(memory_failure_special)
+static void special_teardown(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(memory_failure_special) *self)
 {
-	char buf[32];
 	unsigned int i;
 
 	if (self->addr)
@@ -152,25 +142,29 @@ FIXTURE_TEARDOWN(memory_failure_special)
 			char path[96];
 
 			snprintf(path, sizeof(path), KSM_DIR "%s", ksm_knobs[i]);
-			snprintf(buf, sizeof(buf), "%ld", self->ksm[i]);
-			EXPECT_EQ(mf_write_file(path, buf), 0);
+			EXPECT_EQ(mf_write_long(path, self->ksm[i]), 0);
 		}
 	}
 }
 
-/*
- * Same setup and teardown as memory_failure_special: FIXTURE_SETUP() and
- * FIXTURE_TEARDOWN() above define them as memory_failure_special_setup() and
- * memory_failure_special_teardown().
- */
+FIXTURE_SETUP(memory_failure_special)
+{
+	special_setup(_metadata, self);
+}
+
+FIXTURE_TEARDOWN(memory_failure_special)
+{
+	special_teardown(_metadata, self);
+}
+
 FIXTURE_SETUP(memory_failure_special_unmapped)
 {
-	memory_failure_special_setup(_metadata, self, variant);
+	special_setup(_metadata, &self->special);
 }
 
 FIXTURE_TEARDOWN(memory_failure_special_unmapped)
 {
-	memory_failure_special_teardown(_metadata, self, variant);
+	special_teardown(_metadata, &self->special);
 }
 
 /* Take the baseline counters of @self->node and check @self->pfn is clean. */
@@ -208,9 +202,9 @@ static void check_counters(struct __test_metadata *_metadata,
 		  self->corrupted_kb + self->psize / 1024);
 }
 
-/* Inject through the variant's route at @addr; returns 0 or the errno. */
+/* Inject through the variant's @route at @addr; returns 0 or the errno. */
 static int inject(FIXTURE_DATA(memory_failure_special) *self,
-		  const FIXTURE_VARIANT(memory_failure_special) *variant,
+		  int (*route)(void *addr, long psize, uint64_t pfn),
 		  void *addr)
 {
 	/* Static: it must survive the SIGBUS handler's siglongjmp(). */
@@ -218,7 +212,7 @@ static int inject(FIXTURE_DATA(memory_failure_special) *self,
 
 	err = 0;
 	if (!sigsetjmp(mf_sigbus_env, 1))
-		err = variant->inject(addr, self->psize, self->pfn);
+		err = route(addr, self->psize, self->pfn);
 	return err;
 }
 
@@ -238,21 +232,6 @@ static void check_sigbus(struct __test_metadata *_metadata, void *addr)
 	EXPECT_EQ(mf_sigbus_info.si_code, BUS_MCEERR_AR);
 	EXPECT_EQ(mf_sigbus_info.si_addr, addr);
 	EXPECT_EQ(mf_sigbus_info.si_addr_lsb, 12);
-}
-
-/* Unpoison @self->pfn; a refusal after a real machine check is fine. */
-static void unpoison_and_check(struct __test_metadata *_metadata,
-			       FIXTURE_DATA(memory_failure_special) *self)
-{
-	int err = mf_unpoison_pfn(self->pfn);
-
-	if (err == EOPNOTSUPP) {
-		TH_LOG("unpoison refused after a real machine check");
-		return;
-	}
-	ASSERT_EQ(err, 0);
-	EXPECT_FALSE(mf_pfn_is_hwpoison(self->pfn));
-	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"), self->corrupted_kb);
 }
 
 /* The raw /proc/self/pagemap entry of @addr. */
@@ -390,25 +369,26 @@ static bool pfn_in_buddy(uint64_t pfn)
  */
 TEST_F(memory_failure_special_unmapped, free_buddy)
 {
+	FIXTURE_DATA(memory_failure_special) *sp = &self->special;
 	int node = 1;
 
-	self->pfn = find_pfn(node, true, is_buddy);
-	if (!self->pfn) {
+	sp->pfn = find_pfn(node, true, is_buddy);
+	if (!sp->pfn) {
 		node = 0;
-		self->pfn = find_pfn(node, true, is_buddy);
+		sp->pfn = find_pfn(node, true, is_buddy);
 	}
-	ASSERT_NE(self->pfn, 0);
-	self->node = node;
-	snapshot(_metadata, self);
+	ASSERT_NE(sp->pfn, 0);
+	sp->node = node;
+	snapshot(_metadata, sp);
 
-	ASSERT_EQ(inject(self, variant, NULL), 0);
+	ASSERT_EQ(inject(sp, variant->inject, NULL), 0);
 	EXPECT_EQ(mf_sigbus_count, 0);
-	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
-	EXPECT_FALSE(kpf(self->pfn, KPF_BUDDY));
-	check_counters(_metadata, self, "recovered");
+	EXPECT_TRUE(mf_pfn_is_hwpoison(sp->pfn));
+	EXPECT_FALSE(kpf(sp->pfn, KPF_BUDDY));
+	check_counters(_metadata, sp, "recovered");
 
-	unpoison_and_check(_metadata, self);
-	EXPECT_TRUE(pfn_in_buddy(self->pfn));
+	mf_unpoison_and_check(_metadata, sp->pfn, sp->corrupted_kb);
+	EXPECT_TRUE(pfn_in_buddy(sp->pfn));
 }
 
 /* Enables swap on SWAP_DEV; SKIP when that is impossible. */
@@ -464,7 +444,7 @@ TEST_F(memory_failure_special, swapcache_clean)
 		return;
 	snapshot(_metadata, self);
 
-	ASSERT_EQ(inject(self, variant, self->addr), 0);
+	ASSERT_EQ(inject(self, variant->inject, self->addr), 0);
 	EXPECT_EQ(mf_sigbus_count, 0);
 	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
 	EXPECT_FALSE(kpf(self->pfn, KPF_SWAPCACHE_BIT));
@@ -475,7 +455,7 @@ TEST_F(memory_failure_special, swapcache_clean)
 	EXPECT_EQ(self->addr[self->psize - 1], 0x3c);
 	EXPECT_NE(mf_virt_to_pfn(self->addr), self->pfn);
 
-	unpoison_and_check(_metadata, self);
+	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
 }
 
 /*
@@ -495,7 +475,7 @@ TEST_F(memory_failure_special, swapcache_dirty)
 	ASSERT_TRUE(kpf(self->pfn, KPF_SWAPCACHE_BIT));
 	snapshot(_metadata, self);
 
-	ASSERT_EQ(inject(self, variant, self->addr), 0);
+	ASSERT_EQ(inject(self, variant->inject, self->addr), 0);
 	ASSERT_EQ(mf_sigbus_count, variant->action_required ? 1 : 0);
 	if (mf_sigbus_count)
 		check_sigbus(_metadata, self->addr);
@@ -511,7 +491,7 @@ TEST_F(memory_failure_special, swapcache_dirty)
 	self->addr = NULL;
 	/* The swap entry is gone, and the page with it from the swap cache. */
 	EXPECT_FALSE(kpf(self->pfn, KPF_SWAPCACHE_BIT));
-	unpoison_and_check(_metadata, self);
+	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
 }
 
 /* Saves the KSM knobs and starts ksmd scanning fast; SKIP without KSM. */
@@ -573,7 +553,7 @@ TEST_F(memory_failure_special, ksm)
 	self->node = mf_page_node(self->addr);
 	snapshot(_metadata, self);
 
-	ASSERT_EQ(inject(self, variant, self->addr), 0);
+	ASSERT_EQ(inject(self, variant->inject, self->addr), 0);
 	ASSERT_EQ(mf_sigbus_count, variant->action_required ? 1 : 0);
 	if (mf_sigbus_count) {
 		EXPECT_EQ(mf_sigbus_info.si_code, BUS_MCEERR_AR);
@@ -591,7 +571,7 @@ TEST_F(memory_failure_special, ksm)
 
 	ASSERT_EQ(munmap(self->addr, self->len), 0);
 	self->addr = NULL;
-	unpoison_and_check(_metadata, self);
+	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
 }
 
 /*
@@ -607,7 +587,7 @@ TEST_F(memory_failure_special, ksm)
  */
 static void kernel_page(struct __test_metadata *_metadata,
 			FIXTURE_DATA(memory_failure_special) *self,
-			const FIXTURE_VARIANT(memory_failure_special) *variant,
+			int (*route)(void *addr, long psize, uint64_t pfn),
 			bool top, pfn_match_t match)
 {
 	int err;
@@ -617,7 +597,7 @@ static void kernel_page(struct __test_metadata *_metadata,
 	ASSERT_NE(self->pfn, 0);
 	snapshot(_metadata, self);
 
-	err = inject(self, variant, NULL);
+	err = inject(self, route, NULL);
 	EXPECT_EQ(err, EBUSY);
 	EXPECT_EQ(mf_sigbus_count, 0);
 	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
@@ -635,7 +615,7 @@ static void kernel_page(struct __test_metadata *_metadata,
  */
 TEST_F(memory_failure_special_unmapped, kernel_page)
 {
-	kernel_page(_metadata, self, variant, false, is_small_slab);
+	kernel_page(_metadata, &self->special, variant->inject, false, is_small_slab);
 }
 
 /*
@@ -644,7 +624,7 @@ TEST_F(memory_failure_special_unmapped, kernel_page)
  */
 TEST_F(memory_failure_special_unmapped, reserved_page)
 {
-	kernel_page(_metadata, self, variant, false, is_reserved);
+	kernel_page(_metadata, &self->special, variant->inject, false, is_reserved);
 }
 
 TEST_HARNESS_MAIN

@@ -62,38 +62,23 @@ FIXTURE_VARIANT(memory_failure)
 	bool repeat_reaches_handler;
 };
 
-static int inject_madvise(void *addr, long psize, uint64_t pfn)
-{
-	return madvise(addr, psize, MADV_HWPOISON) ? errno : 0;
-}
-
-static int inject_corrupt_pfn(void *addr, long psize, uint64_t pfn)
-{
-	return mf_write_pfn(CORRUPT_PFN, pfn);
-}
-
-static int inject_hard_offline(void *addr, long psize, uint64_t pfn)
-{
-	return mf_write_paddr(HARD_OFFLINE_PAGE, pfn);
-}
-
 FIXTURE_VARIANT_ADD(memory_failure, madv_hard)
 {
-	.inject = inject_madvise,
+	.inject = mf_inject_madv_hard,
 	.signal_at_injection = true,
 	.repeat_errno = EFAULT,
 };
 
 FIXTURE_VARIANT_ADD(memory_failure, corrupt_pfn)
 {
-	.inject = inject_corrupt_pfn,
+	.inject = mf_inject_corrupt_pfn,
 	.repeat_errno = EHWPOISON,
 	.repeat_reaches_handler = true,
 };
 
 FIXTURE_VARIANT_ADD(memory_failure, hard_offline_page)
 {
-	.inject = inject_hard_offline,
+	.inject = mf_inject_hard_offline,
 	.repeat_errno = EHWPOISON,
 	.repeat_reaches_handler = true,
 };
@@ -177,24 +162,6 @@ static void inject(struct __test_metadata *_metadata,
 	}
 }
 
-/*
- * Unpoison through debugfs and check the page and HardwareCorrupted are back;
- * after a real machine check the kernel refuses, which is not a failure here.
- */
-static void unpoison_and_check(struct __test_metadata *_metadata,
-			       FIXTURE_DATA(memory_failure) *self)
-{
-	int err = mf_unpoison_pfn(self->pfn);
-
-	if (err == EOPNOTSUPP) {
-		TH_LOG("unpoison refused after a real machine check");
-		return;
-	}
-	ASSERT_EQ(err, 0);
-	EXPECT_FALSE(mf_pfn_is_hwpoison(self->pfn));
-	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"), self->corrupted_kb);
-}
-
 /* Read the byte at @addr; returns the number of SIGBUS caught so far. */
 static int touch(const char *addr)
 {
@@ -269,6 +236,52 @@ static void expect_logged(struct __test_metadata *_metadata,
 		TH_LOG("kernel log:\n%s", kmsg_log);
 }
 
+/* Map one private anonymous page at self->addr (not yet populated). */
+static void map_anon(struct __test_metadata *_metadata,
+		     FIXTURE_DATA(memory_failure) *self)
+{
+	self->map_len = self->psize;
+	self->map = mmap(NULL, self->psize, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(self->map, MAP_FAILED);
+	self->addr = self->map;
+}
+
+/*
+ * Inject through the variant's route: only the MADV_HWPOISON caller is
+ * signalled at once, with SIGBUS BUS_MCEERR_AR for the page.  Returns false
+ * when the route was refused and the test skipped.
+ */
+static bool inject_signalled(struct __test_metadata *_metadata,
+			     FIXTURE_DATA(memory_failure) *self,
+			     const FIXTURE_VARIANT(memory_failure) *variant)
+{
+	inject(_metadata, self, variant);
+	if (skipped(_metadata))
+		return false;
+	ASSERT_EQ(mf_sigbus_count, variant->signal_at_injection ? 1 : 0);
+	if (mf_sigbus_count)
+		expect_mceerr_ar(_metadata, self->addr, self->psize);
+	return true;
+}
+
+/*
+ * A dirty page lost for good: touching it gets SIGBUS BUS_MCEERR_AR (one
+ * more signal), it is counted as one recovered failure, and the kernel
+ * logged "dirty LRU page: Recovered", with a SIGBUS sent by the handler
+ * itself only to the MADV_HWPOISON caller.
+ */
+static void expect_dirty_lost(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(memory_failure) *self,
+			      const FIXTURE_VARIANT(memory_failure) *variant)
+{
+	EXPECT_EQ(touch(self->addr), variant->signal_at_injection ? 2 : 1);
+	expect_mceerr_ar(_metadata, self->addr, self->psize);
+	expect_recovered(_metadata, self);
+	expect_logged(_metadata, self, "dirty LRU page", "Recovered",
+		      variant->signal_at_injection ? 1 : 0);
+}
+
 /*
  * Make self->fd a file of @pages pages on the cwd's filesystem, each byte
  * @fill, written back (clean page cache); SKIP when the cwd is tmpfs.
@@ -329,42 +342,16 @@ static bool file_holds(FIXTURE_DATA(memory_failure) *self, off_t off,
  */
 TEST_F(memory_failure, anon)
 {
-	self->map_len = self->psize;
-	self->map = mmap(NULL, self->psize, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(self->map, MAP_FAILED);
-	self->addr = self->map;
+	map_anon(_metadata, self);
 	memset(self->addr, 0xa5, self->psize);
 	snapshot(_metadata, self);
 
-	inject(_metadata, self, variant);
-	if (skipped(_metadata))
+	if (!inject_signalled(_metadata, self, variant))
 		return;
-	ASSERT_EQ(mf_sigbus_count, variant->signal_at_injection ? 1 : 0);
-	if (mf_sigbus_count) {
-		EXPECT_EQ(mf_sigbus_info.si_code, BUS_MCEERR_AR);
-		EXPECT_EQ(mf_sigbus_info.si_addr, self->addr);
-		EXPECT_EQ(1L << mf_sigbus_info.si_addr_lsb, self->psize);
-	}
-
-	if (!sigsetjmp(mf_sigbus_env, 1))
-		*(volatile char *)self->addr;
-	ASSERT_EQ(mf_sigbus_count, variant->signal_at_injection ? 2 : 1);
-	EXPECT_EQ(mf_sigbus_info.si_code, BUS_MCEERR_AR);
-	EXPECT_EQ(mf_sigbus_info.si_addr, self->addr);
-	EXPECT_EQ(1L << mf_sigbus_info.si_addr_lsb, self->psize);
-
-	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
-	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
-		  self->corrupted_kb + self->psize / 1024);
-	EXPECT_EQ(mf_node_stat(self->node, "total"), self->node_total + 1);
-	EXPECT_EQ(mf_node_stat(self->node, "recovered"),
-		  self->node_recovered + 1);
-	expect_logged(_metadata, self, "dirty LRU page", "Recovered",
-		      variant->signal_at_injection ? 1 : 0);
+	expect_dirty_lost(_metadata, self, variant);
 
 	release(self);
-	unpoison_and_check(_metadata, self);
+	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
 }
 
 /* What the child of anon_cow saw, sent back through a pipe. */
@@ -419,11 +406,7 @@ TEST_F(memory_failure, anon_cow)
 	char who[96];
 	pid_t child;
 
-	self->map_len = self->psize;
-	self->map = mmap(NULL, self->psize, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(self->map, MAP_FAILED);
-	self->addr = self->map;
+	map_anon(_metadata, self);
 	memset(self->addr, 0x5a, self->psize);
 	ASSERT_EQ(mf_read_long("/proc/sys/vm/memory_failure_early_kill"), 0);
 	ASSERT_EQ(pipe(report), 0);
@@ -443,12 +426,8 @@ TEST_F(memory_failure, anon_cow)
 		  sizeof(child_pfn));
 	ASSERT_EQ(child_pfn, self->pfn);
 
-	inject(_metadata, self, variant);
-	if (skipped(_metadata))
+	if (!inject_signalled(_metadata, self, variant))
 		return;
-	ASSERT_EQ(mf_sigbus_count, variant->signal_at_injection ? 1 : 0);
-	if (mf_sigbus_count)
-		expect_mceerr_ar(_metadata, self->addr, self->psize);
 
 	ASSERT_EQ(write(go[1], "g", 1), 1);
 	ASSERT_EQ(read(report[0], &rep, sizeof(rep)), sizeof(rep));
@@ -464,12 +443,7 @@ TEST_F(memory_failure, anon_cow)
 	close(report[0]);
 	close(go[1]);
 
-	ASSERT_EQ(touch(self->addr), variant->signal_at_injection ? 2 : 1);
-	expect_mceerr_ar(_metadata, self->addr, self->psize);
-
-	expect_recovered(_metadata, self);
-	expect_logged(_metadata, self, "dirty LRU page", "Recovered",
-		      variant->signal_at_injection ? 1 : 0);
+	expect_dirty_lost(_metadata, self, variant);
 	/* Who was signalled: the parent at injection, each at its fault. */
 	snprintf(who, sizeof(who), ":%d due to hardware memory corruption\n",
 		 getpid());
@@ -483,7 +457,7 @@ TEST_F(memory_failure, anon_cow)
 	EXPECT_EQ(mf_log_count(kmsg_log, who), 1);
 
 	release(self);
-	unpoison_and_check(_metadata, self);
+	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
 }
 
 /*
@@ -529,7 +503,7 @@ TEST_F(memory_failure, pagecache_clean)
 	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
 
 	/* The old page belongs to no file any more: unpoison needs no close. */
-	unpoison_and_check(_metadata, self);
+	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
 	release(self);
 }
 
@@ -563,17 +537,9 @@ TEST_F(memory_failure, pagecache_dirty)
 	snapshot(_metadata, self);
 	ASSERT_TRUE(mf_kpageflags(self->pfn) & (1ULL << KPF_DIRTY));
 
-	inject(_metadata, self, variant);
-	if (skipped(_metadata))
+	if (!inject_signalled(_metadata, self, variant))
 		return;
-	ASSERT_EQ(mf_sigbus_count, variant->signal_at_injection ? 1 : 0);
-	if (mf_sigbus_count)
-		expect_mceerr_ar(_metadata, self->addr, self->psize);
-	EXPECT_EQ(touch(self->addr), variant->signal_at_injection ? 2 : 1);
-	expect_mceerr_ar(_metadata, self->addr, self->psize);
-	expect_recovered(_metadata, self);
-	expect_logged(_metadata, self, "dirty LRU page", "Recovered",
-		      variant->signal_at_injection ? 1 : 0);
+	expect_dirty_lost(_metadata, self, variant);
 
 	EXPECT_TRUE(file_holds(self, 0, self->psize, 0x3c));
 	errno = 0;
@@ -593,7 +559,7 @@ TEST_F(memory_failure, pagecache_dirty)
 	EXPECT_FALSE(svfs.f_flag & ST_RDONLY);
 
 	release(self);
-	unpoison_and_check(_metadata, self);
+	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
 }
 
 /*
@@ -621,19 +587,11 @@ TEST_F(memory_failure, shmem)
 	memset(self->addr, 0x22, self->psize);
 	snapshot(_metadata, self);
 
-	inject(_metadata, self, variant);
-	if (skipped(_metadata))
+	if (!inject_signalled(_metadata, self, variant))
 		return;
-	ASSERT_EQ(mf_sigbus_count, variant->signal_at_injection ? 1 : 0);
-	if (mf_sigbus_count)
-		expect_mceerr_ar(_metadata, self->addr, self->psize);
 	EXPECT_EQ(touch(self->map), mf_sigbus_count);
 	EXPECT_TRUE(all_bytes(self->map, self->psize, 0x11));
-	EXPECT_EQ(touch(self->addr), variant->signal_at_injection ? 2 : 1);
-	expect_mceerr_ar(_metadata, self->addr, self->psize);
-	expect_recovered(_metadata, self);
-	expect_logged(_metadata, self, "dirty LRU page", "Recovered",
-		      variant->signal_at_injection ? 1 : 0);
+	expect_dirty_lost(_metadata, self, variant);
 
 	buf = malloc(self->map_len);
 	ASSERT_NE(buf, NULL);
@@ -650,7 +608,7 @@ TEST_F(memory_failure, shmem)
 	EXPECT_EQ(mf_unpoison_pfn(self->pfn), EBUSY);
 	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
 	release(self);
-	unpoison_and_check(_metadata, self);
+	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
 }
 
 /*
@@ -667,32 +625,20 @@ TEST_F(memory_failure, shmem)
  */
 TEST_F(memory_failure, mlocked)
 {
-	self->map_len = self->psize;
-	self->map = mmap(NULL, self->psize, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(self->map, MAP_FAILED);
-	self->addr = self->map;
+	map_anon(_metadata, self);
 	if (mlock(self->addr, self->psize))
 		SKIP(return, "mlock: %s", strerror(errno));
 	memset(self->addr, 0x77, self->psize);
 	snapshot(_metadata, self);
 	ASSERT_TRUE(mf_kpageflags(self->pfn) & (1ULL << KPF_MLOCKED));
 
-	inject(_metadata, self, variant);
-	if (skipped(_metadata))
+	if (!inject_signalled(_metadata, self, variant))
 		return;
-	ASSERT_EQ(mf_sigbus_count, variant->signal_at_injection ? 1 : 0);
-	if (mf_sigbus_count)
-		expect_mceerr_ar(_metadata, self->addr, self->psize);
-	EXPECT_EQ(touch(self->addr), variant->signal_at_injection ? 2 : 1);
-	expect_mceerr_ar(_metadata, self->addr, self->psize);
-	expect_recovered(_metadata, self);
-	expect_logged(_metadata, self, "dirty LRU page", "Recovered",
-		      variant->signal_at_injection ? 1 : 0);
+	expect_dirty_lost(_metadata, self, variant);
 	EXPECT_FALSE(mf_kpageflags(self->pfn) & (1ULL << KPF_MLOCKED));
 
 	release(self);
-	unpoison_and_check(_metadata, self);
+	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
 }
 
 /*
@@ -711,11 +657,7 @@ TEST_F(memory_failure, already_poisoned)
 {
 	int err = 0, signals;
 
-	self->map_len = self->psize;
-	self->map = mmap(NULL, self->psize, PROT_READ | PROT_WRITE,
-			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(self->map, MAP_FAILED);
-	self->addr = self->map;
+	map_anon(_metadata, self);
 	memset(self->addr, 0x99, self->psize);
 	snapshot(_metadata, self);
 
@@ -738,7 +680,7 @@ TEST_F(memory_failure, already_poisoned)
 	expect_mceerr_ar(_metadata, self->addr, self->psize);
 
 	release(self);
-	unpoison_and_check(_metadata, self);
+	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
 }
 
 TEST_HARNESS_MAIN

@@ -258,4 +258,92 @@ static inline int mf_log_count(const char *log, const char *needle)
 	return n;
 }
 
+/* Writes @val in decimal to @path; returns 0 or the errno. */
+static inline int mf_write_long(const char *path, long val)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", val);
+	return mf_write_file(path, buf);
+}
+
+static inline int mf_write_ull(const char *path, unsigned long long val)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%llu", val);
+	return mf_write_file(path, buf);
+}
+
+/*
+ * Unpoison @pfn; a reference still held for a moment (an LRU batch, the
+ * injector finishing) makes the kernel answer EBUSY, so retry a little.
+ */
+static inline int mf_unpoison_retry(uint64_t pfn)
+{
+	int err, i;
+
+	for (i = 0; i < 20; i++) {
+		err = mf_unpoison_pfn(pfn);
+		if (err != EBUSY)
+			break;
+		usleep(20000);
+	}
+	return err;
+}
+
+/*
+ * The hard offline injection routes, one signature for the fixture
+ * variants: each sends the page at @addr (PFN @pfn, @psize bytes) to hard
+ * offline and returns 0 or the errno.  MADV_HWPOISON acts for the caller
+ * through its mapping; corrupt-pfn (debugfs) and hard_offline_page (sysfs)
+ * take the PFN and act for nobody in particular.
+ */
+static inline int mf_inject_madv_hard(void *addr, long psize, uint64_t pfn)
+{
+	return madvise(addr, psize, MADV_HWPOISON) ? errno : 0;
+}
+
+static inline int mf_inject_corrupt_pfn(void *addr, long psize, uint64_t pfn)
+{
+	return mf_write_pfn(CORRUPT_PFN, pfn);
+}
+
+static inline int mf_inject_hard_offline(void *addr, long psize, uint64_t pfn)
+{
+	return mf_write_paddr(HARD_OFFLINE_PAGE, pfn);
+}
+
+/* A memory_failure counter summed over all nodes. */
+static inline long mf_stat_sum(const char *name)
+{
+	long sum = 0, val;
+	int node;
+
+	for (node = 0; (val = mf_node_stat(node, name)) >= 0; node++)
+		sum += val;
+	return sum;
+}
+
+#ifdef __KSELFTEST_HARNESS_H
+/*
+ * Unpoison @pfn through debugfs and check that the page is clean again and
+ * HardwareCorrupted back at @corrupted_kb; after a real machine check the
+ * kernel refuses (EOPNOTSUPP), which is not a failure here.
+ */
+static inline void mf_unpoison_and_check(struct __test_metadata *_metadata,
+					 uint64_t pfn, long corrupted_kb)
+{
+	int err = mf_unpoison_pfn(pfn);
+
+	if (err == EOPNOTSUPP) {
+		TH_LOG("unpoison refused after a real machine check");
+		return;
+	}
+	ASSERT_EQ(err, 0);
+	EXPECT_FALSE(mf_pfn_is_hwpoison(pfn));
+	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"), corrupted_kb);
+}
+#endif
+
 #endif /* __SELFTESTS_MM_MEMORY_FAILURE_H */
