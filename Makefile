@@ -6,6 +6,9 @@
 #   make shell [HOSTROOT=1]             interactive guest shell (HOSTROOT=1:
 #                                       host root at /host, see hwpt-host)
 #   make build [KERNEL=stock]           just build the kernel and the guest
+#   make build-matrix [KERNEL=stock]    build with each configs/variants/*.config
+#                                       (MEMORY_FAILURE=n, HWPOISON_INJECT=m,
+#                                       HUGETLB_PAGE=n) and print the results
 # Everything is built under build/ (ignored by git).
 
 KERNEL ?= ours
@@ -14,7 +17,7 @@ HOSTROOT ?=
 HARNESS := tools/testing/hwpoison/hwpoison-harness
 DEPS := tools/testing/hwpoison/deps.sh
 
-.PHONY: check run shell build assemble deps clean
+.PHONY: check run shell build build-matrix assemble deps clean
 
 check: deps
 	@python3 $(HARNESS) check --kernel $(KERNEL) --tests '$(T)'
@@ -27,6 +30,9 @@ shell: deps
 
 build: deps
 	@python3 $(HARNESS) build --kernel $(KERNEL)
+
+build-matrix: deps
+	@python3 $(HARNESS) build-matrix --kernel $(KERNEL)
 
 assemble: deps
 	@python3 $(HARNESS) assemble

@@ -16,6 +16,7 @@ import gzip
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -215,39 +216,63 @@ def _make_env():
     return env
 
 
-def _make(kernel, *targets, extra=()):
-    obj = paths.obj(kernel)
+def _make(kernel, *targets, extra=(), obj=None, logfile=None):
+    obj = obj or paths.obj(kernel)
     cmd = ['make', '-C', kernel_src(kernel), f'O={obj}', 'CC=ccache gcc',
            f'-j{os.cpu_count() or 2}', *extra, *targets]
     return run(cmd, env=_make_env(), quiet=True,
-               logfile=os.path.join(paths.kdir(kernel), 'build.log'))
+               logfile=logfile or os.path.join(paths.kdir(kernel), 'build.log'))
 
 
-def configure(kernel):
-    """allnoconfig + our fragment, regenerated only when the fragment changes."""
-    obj = paths.obj(kernel)
+def _fragment_settings(frag):
+    """{CONFIG_X: 'y'/'m'/value/None for 'is not set'} of a fragment."""
+    out = {}
+    with open(frag) as f:
+        for line in f:
+            line = line.strip()
+            m = re.match(r'# (CONFIG_\w+) is not set$', line)
+            if m:
+                out[m.group(1)] = None
+            elif line.startswith('CONFIG_') and '=' in line:
+                k, v = line.split('=', 1)
+                out[k] = v
+    return out
+
+
+def configure(kernel, obj=None, variant=None, logfile=None):
+    """allnoconfig + our fragment (+ a variant fragment on top).
+
+    Regenerated only when a fragment changes.  Fails when a setting that
+    the last fragment asks for did not take (a missing dependency).
+    """
+    obj = obj or paths.obj(kernel)
     os.makedirs(obj, exist_ok=True)
-    frag = paths.CONFIG_FRAGMENT
-    with open(frag, 'rb') as f:
-        digest = hashlib.sha256(f.read()).hexdigest()
+    frags = [paths.CONFIG_FRAGMENT] + ([variant] if variant else [])
+    digest = hashlib.sha256()
+    for frag in frags:
+        with open(frag, 'rb') as f:
+            digest.update(f.read())
+    digest = digest.hexdigest()
     stamp = os.path.join(obj, '.hwpt-config-stamp')
     if os.path.exists(os.path.join(obj, '.config')) and \
             os.path.exists(stamp) and open(stamp).read() == digest:
         return
-    log(f'configuring {kernel}: allnoconfig + {os.path.relpath(frag, paths.REPO)}')
-    _make(kernel, 'allnoconfig')
+    names = ' + '.join(os.path.relpath(f, paths.REPO) for f in frags)
+    log(f'configuring {kernel}: allnoconfig + {names}')
+    _make(kernel, 'allnoconfig', obj=obj, logfile=logfile)
     run([os.path.join(kernel_src(kernel), 'scripts/kconfig/merge_config.sh'),
-         '-m', '-O', obj, os.path.join(obj, '.config'), frag], quiet=True,
+         '-m', '-O', obj, os.path.join(obj, '.config'), *frags], quiet=True,
         cwd=kernel_src(kernel))
-    _make(kernel, 'olddefconfig')
-    missing = []
+    _make(kernel, 'olddefconfig', obj=obj, logfile=logfile)
     with open(os.path.join(obj, '.config')) as f:
-        have = set(l.strip() for l in f)
-    with open(frag) as f:
+        have = {}
         for line in f:
-            line = line.strip()
-            if line.startswith('CONFIG_') and line not in have:
-                missing.append(line)
+            if line.startswith('CONFIG_') and '=' in line:
+                k, v = line.strip().split('=', 1)
+                have[k] = v
+    missing = [f'{k}={v}' if v else f'{k} off'
+               for k, v in _fragment_settings(frags[-1]).items()
+               if have.get(k) != v]
     if missing:
         sys.exit('hwpt: the config fragment did not take: ' + ', '.join(missing))
     with open(stamp, 'w') as f:
@@ -424,3 +449,37 @@ def build_all(kernel):
             'initrd': initrd, 'selftest_errors': selftest_errors, 'kernel_build_s': secs,
             'build_s': time.time() - t0, 'base': f'{BASE_PACKAGE} {kver} '
             f'(Debian {dver})'}
+
+
+CONFIG_VARIANTS = os.path.join(paths.REPO, 'configs', 'variants')
+
+
+def build_matrix(kernel):
+    """Build @kernel in each configs/variants/*.config on top of the test
+    config, each in build/KERNEL/obj-VARIANT; print a line per variant.
+    Returns the number of variants that did not build."""
+    failed = 0
+    variants = sorted(n for n in os.listdir(CONFIG_VARIANTS)
+                      if n.endswith('.config'))
+    if kernel == 'ours':
+        assemble()
+    else:
+        ensure_base()
+    print(f'== build matrix: kernel={kernel}, base '
+          f'{" ".join(base_version())}', flush=True)
+    for name in variants:
+        variant = name[:-len('.config')]
+        obj = os.path.join(paths.kdir(kernel), f'obj-{variant}')
+        blog = os.path.join(paths.kdir(kernel), f'build-{variant}.log')
+        t = time.time()
+        try:
+            configure(kernel, obj, os.path.join(CONFIG_VARIANTS, name), blog)
+            _make(kernel, 'bzImage', 'modules', obj=obj, logfile=blog)
+            status = 'OK'
+        except SystemExit as e:
+            status = f'FAILED ({str(e).splitlines()[0]})'
+            failed += 1
+        print(f'{variant:28s} {status}  {int(time.time() - t)} s  '
+              f'(log: {os.path.relpath(blog, paths.REPO)})', flush=True)
+    print(f'{len(variants) - failed} built, {failed} failed')
+    return failed
