@@ -36,16 +36,10 @@ FIXTURE(memory_failure_huge)
 	size_t map_len;
 	char *addr;		/* the huge page */
 	char *bad;		/* the poisoned subpage */
-	uint64_t pfn;		/* of @bad */
-	int node;
+	struct mf_baseline base;	/* of @bad */
 	int memfd;
 	int pipefd[2];
 	long nr_hugepages;	/* to restore, or -1 */
-	long corrupted_kb;
-	long node_total;
-	long node_recovered;
-	long node_failed;
-	long node_ignored;
 };
 
 FIXTURE_VARIANT(memory_failure_huge)
@@ -148,22 +142,11 @@ FIXTURE_TEARDOWN(memory_failure_huge_unmapped)
 	huge_teardown(_metadata, &self->huge);
 }
 
-/* Take the baseline: the poisoned subpage's PFN and node, the counters. */
+/* Take the baseline of the poisoned subpage. */
 static void snapshot(struct __test_metadata *_metadata,
 		     FIXTURE_DATA(memory_failure_huge) *self)
 {
-	self->pfn = mf_virt_to_pfn(self->bad);
-	ASSERT_NE(self->pfn, 0);
-	self->node = mf_page_node(self->bad);
-	ASSERT_GE(self->node, 0);
-	self->corrupted_kb = mf_meminfo_kb("HardwareCorrupted");
-	ASSERT_GE(self->corrupted_kb, 0);
-	self->node_total = mf_node_stat(self->node, "total");
-	self->node_recovered = mf_node_stat(self->node, "recovered");
-	self->node_failed = mf_node_stat(self->node, "failed");
-	self->node_ignored = mf_node_stat(self->node, "ignored");
-	ASSERT_GE(self->node_total, 0);
-	ASSERT_FALSE(mf_pfn_is_hwpoison(self->pfn));
+	mf_snapshot(_metadata, self->bad, &self->base);
 }
 
 /* One page more in HardwareCorrupted, per-node counter deltas. */
@@ -172,13 +155,13 @@ static void check_counters(struct __test_metadata *_metadata,
 			   long recovered, long failed)
 {
 	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
-		  self->corrupted_kb + self->psize / 1024);
-	EXPECT_EQ(mf_node_stat(self->node, "total"), self->node_total + 1);
-	EXPECT_EQ(mf_node_stat(self->node, "recovered"),
-		  self->node_recovered + recovered);
-	EXPECT_EQ(mf_node_stat(self->node, "failed"),
-		  self->node_failed + failed);
-	EXPECT_EQ(mf_node_stat(self->node, "ignored"), self->node_ignored);
+		  self->base.corrupted_kb + self->psize / 1024);
+	EXPECT_EQ(mf_node_stat(self->base.node, "total"), self->base.total + 1);
+	EXPECT_EQ(mf_node_stat(self->base.node, "recovered"),
+		  self->base.recovered + recovered);
+	EXPECT_EQ(mf_node_stat(self->base.node, "failed"),
+		  self->base.failed + failed);
+	EXPECT_EQ(mf_node_stat(self->base.node, "ignored"), self->base.ignored);
 }
 
 /* Inject through the variant's @route; returns 0 or the errno. */
@@ -191,7 +174,7 @@ static int inject(struct __test_metadata *_metadata,
 
 	err = 0;
 	if (!sigsetjmp(mf_sigbus_env, 1))
-		err = route(self->bad, self->psize, self->pfn);
+		err = route(self->bad, self->psize, self->base.pfn);
 	return err;
 }
 
@@ -290,11 +273,11 @@ TEST_F(memory_failure_huge, thp)
 	if (skipped(_metadata))
 		return;
 	snapshot(_metadata, self);
-	next_pfn = self->pfn + 1;
+	next_pfn = self->base.pfn + 1;
 
 	inject_signalled(_metadata, self, variant, 12);
 
-	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
+	EXPECT_TRUE(mf_pfn_is_hwpoison(self->base.pfn));
 	EXPECT_FALSE(mf_pfn_is_hwpoison(next_pfn));
 	EXPECT_FALSE(mf_kpageflags(next_pfn) & (1ULL << KPF_THP_BIT));
 	EXPECT_EQ(mf_virt_to_pfn(self->bad + self->psize), next_pfn);
@@ -310,7 +293,7 @@ TEST_F(memory_failure_huge, thp)
 
 	ASSERT_EQ(munmap(self->map, self->map_len), 0);
 	self->map = NULL;
-	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
+	mf_unpoison_and_check(_metadata, self->base.pfn, self->base.corrupted_kb);
 }
 
 /*
@@ -345,9 +328,9 @@ TEST_F(memory_failure_huge, thp_pinned)
 		ASSERT_EQ(mf_sigbus_count, 0);
 	}
 
-	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
-	EXPECT_TRUE(mf_kpageflags(self->pfn) & (1ULL << KPF_THP_BIT));
-	EXPECT_EQ(mf_virt_to_pfn(self->bad), self->pfn);
+	EXPECT_TRUE(mf_pfn_is_hwpoison(self->base.pfn));
+	EXPECT_TRUE(mf_kpageflags(self->base.pfn) & (1ULL << KPF_THP_BIT));
+	EXPECT_EQ(mf_virt_to_pfn(self->bad), self->base.pfn);
 	ASSERT_FALSE(touch(self->bad));
 	EXPECT_EQ(self->bad[0], (char)(BAD_SUBPAGE + 1));
 	EXPECT_TRUE(thp_content_intact(self));
@@ -355,14 +338,14 @@ TEST_F(memory_failure_huge, thp_pinned)
 	check_counters(_metadata, self, 0, 1);
 
 	/* Unpoison is refused while the THP is mapped and pinned. */
-	EXPECT_EQ(mf_unpoison_pfn(self->pfn), EBUSY);
+	EXPECT_EQ(mf_unpoison_pfn(self->base.pfn), EBUSY);
 	close(self->pipefd[0]);
 	close(self->pipefd[1]);
 	self->pipefd[0] = -1;
 	self->pipefd[1] = -1;
 	ASSERT_EQ(munmap(self->map, self->map_len), 0);
 	self->map = NULL;
-	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
+	mf_unpoison_and_check(_metadata, self->base.pfn, self->base.corrupted_kb);
 }
 
 /* Grows the hugetlb pool by one 2 MiB page; SKIP when impossible. */
@@ -428,14 +411,14 @@ TEST_F(memory_failure_huge, hugetlb_private)
 	EXPECT_TRUE(touch(self->bad));
 	check_sigbus(_metadata, self->bad, 21);
 
-	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
+	EXPECT_TRUE(mf_pfn_is_hwpoison(self->base.pfn));
 	check_counters(_metadata, self, 1, 0);
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
 
 	/* Unpoison frees the 4 KiB page; the pool does not get it back. */
 	ASSERT_EQ(munmap(self->map, self->map_len), 0);
 	self->map = NULL;
-	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
+	mf_unpoison_and_check(_metadata, self->base.pfn, self->base.corrupted_kb);
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
 }
 
@@ -479,7 +462,7 @@ TEST_F(memory_failure_huge, hugetlb_shared)
 	EXPECT_TRUE(touch(self->bad));
 	check_sigbus(_metadata, self->bad, 21);
 
-	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
+	EXPECT_TRUE(mf_pfn_is_hwpoison(self->base.pfn));
 	check_counters(_metadata, self, 1, 0);
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total);
 
@@ -492,16 +475,16 @@ TEST_F(memory_failure_huge, hugetlb_shared)
 	 */
 	ASSERT_EQ(munmap(self->map, self->map_len), 0);
 	self->map = NULL;
-	EXPECT_EQ(mf_unpoison_pfn(self->pfn - BAD_SUBPAGE), EBUSY);
+	EXPECT_EQ(mf_unpoison_pfn(self->base.pfn - BAD_SUBPAGE), EBUSY);
 	close(self->memfd);
 	self->memfd = -1;
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total);
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Free"), nfree - 1);
-	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
-	EXPECT_EQ(mf_unpoison_pfn(self->pfn), EBUSY);
-	mf_unpoison_and_check(_metadata, self->pfn - BAD_SUBPAGE,
-			      self->corrupted_kb);
-	EXPECT_FALSE(mf_pfn_is_hwpoison(self->pfn));
+	EXPECT_TRUE(mf_pfn_is_hwpoison(self->base.pfn));
+	EXPECT_EQ(mf_unpoison_pfn(self->base.pfn), EBUSY);
+	mf_unpoison_and_check(_metadata, self->base.pfn - BAD_SUBPAGE,
+			      self->base.corrupted_kb);
+	EXPECT_FALSE(mf_pfn_is_hwpoison(self->base.pfn));
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Free"), nfree);
 }
 
@@ -527,13 +510,13 @@ TEST_F(memory_failure_huge_unmapped, hugetlb_free)
 
 	ASSERT_EQ(inject(_metadata, h, variant->inject), 0);
 	EXPECT_EQ(mf_sigbus_count, 0);
-	EXPECT_TRUE(mf_pfn_is_hwpoison(h->pfn));
-	EXPECT_FALSE(mf_kpageflags(h->pfn) & (1ULL << KPF_HUGE_BIT));
+	EXPECT_TRUE(mf_pfn_is_hwpoison(h->base.pfn));
+	EXPECT_FALSE(mf_kpageflags(h->base.pfn) & (1ULL << KPF_HUGE_BIT));
 	check_counters(_metadata, h, 1, 0);
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Free"), nfree - 1);
 
-	mf_unpoison_and_check(_metadata, h->pfn, h->corrupted_kb);
+	mf_unpoison_and_check(_metadata, h->base.pfn, h->base.corrupted_kb);
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
 }
 

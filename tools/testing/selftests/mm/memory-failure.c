@@ -31,12 +31,7 @@ FIXTURE(memory_failure)
 	char path[64];		/* its name when it must be unlinked */
 	int kmsg;		/* /dev/kmsg from snapshot() on */
 	char *addr;		/* the page that is poisoned */
-	uint64_t pfn;
-	int node;
-	long corrupted_kb;
-	long node_total;
-	long node_recovered;
-	long node_failed;
+	struct mf_baseline base;
 	pid_t child;		/* a forked sharer still to be reaped */
 };
 
@@ -117,27 +112,17 @@ FIXTURE_TEARDOWN(memory_failure)
 		waitpid(self->child, NULL, 0);
 	}
 	release(self);
-	if (self->pfn && mf_pfn_is_hwpoison(self->pfn))
-		mf_unpoison_pfn(self->pfn);
+	if (self->base.pfn && mf_pfn_is_hwpoison(self->base.pfn))
+		mf_unpoison_pfn(self->base.pfn);
 	if (self->kmsg >= 0)
 		close(self->kmsg);
 }
 
-/* Take the baseline: the page's PFN and node, and the counters. */
+/* Take the baseline of the test's page, and start reading the log. */
 static void snapshot(struct __test_metadata *_metadata,
 		     FIXTURE_DATA(memory_failure) *self)
 {
-	self->pfn = mf_virt_to_pfn(self->addr);
-	ASSERT_NE(self->pfn, 0);
-	self->node = mf_page_node(self->addr);
-	ASSERT_GE(self->node, 0);
-	self->corrupted_kb = mf_meminfo_kb("HardwareCorrupted");
-	ASSERT_GE(self->corrupted_kb, 0);
-	self->node_total = mf_node_stat(self->node, "total");
-	self->node_recovered = mf_node_stat(self->node, "recovered");
-	self->node_failed = mf_node_stat(self->node, "failed");
-	ASSERT_GE(self->node_total, 0);
-	ASSERT_FALSE(mf_pfn_is_hwpoison(self->pfn));
+	mf_snapshot(_metadata, self->addr, &self->base);
 	self->kmsg = mf_kmsg_open();
 }
 
@@ -155,7 +140,7 @@ static void inject(struct __test_metadata *_metadata,
 	int err;
 
 	if (!sigsetjmp(mf_sigbus_env, 1)) {
-		err = variant->inject(self->addr, self->psize, self->pfn);
+		err = variant->inject(self->addr, self->psize, self->base.pfn);
 		if (err == EPERM || err == EINVAL)
 			SKIP(return, "injection refused: %s", strerror(err));
 		ASSERT_EQ(err, 0);
@@ -186,13 +171,13 @@ static void expect_mceerr_ar(struct __test_metadata *_metadata, void *addr,
 static void expect_recovered(struct __test_metadata *_metadata,
 			     FIXTURE_DATA(memory_failure) *self)
 {
-	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
+	EXPECT_TRUE(mf_pfn_is_hwpoison(self->base.pfn));
 	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
-		  self->corrupted_kb + self->psize / 1024);
-	EXPECT_EQ(mf_node_stat(self->node, "total"), self->node_total + 1);
-	EXPECT_EQ(mf_node_stat(self->node, "recovered"),
-		  self->node_recovered + 1);
-	EXPECT_EQ(mf_node_stat(self->node, "failed"), self->node_failed);
+		  self->base.corrupted_kb + self->psize / 1024);
+	EXPECT_EQ(mf_node_stat(self->base.node, "total"), self->base.total + 1);
+	EXPECT_EQ(mf_node_stat(self->base.node, "recovered"),
+		  self->base.recovered + 1);
+	EXPECT_EQ(mf_node_stat(self->base.node, "failed"), self->base.failed);
 }
 
 /* The kernel log since snapshot(), accumulated by kmsg_lines(). */
@@ -209,7 +194,7 @@ static int kmsg_lines(FIXTURE_DATA(memory_failure) *self, const char *fmt, ...)
 	va_list ap;
 
 	len = snprintf(needle, sizeof(needle), "Memory failure: %#llx: ",
-		       (unsigned long long)self->pfn);
+		       (unsigned long long)self->base.pfn);
 	va_start(ap, fmt);
 	vsnprintf(needle + len, sizeof(needle) - len, fmt, ap);
 	va_end(ap);
@@ -351,7 +336,7 @@ TEST_F(memory_failure, anon)
 	expect_dirty_lost(_metadata, self, variant);
 
 	release(self);
-	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
+	mf_unpoison_and_check(_metadata, self->base.pfn, self->base.corrupted_kb);
 }
 
 /* What the child of anon_cow saw, sent back through a pipe. */
@@ -424,7 +409,7 @@ TEST_F(memory_failure, anon_cow)
 	close(go[0]);
 	ASSERT_EQ(read(report[0], &child_pfn, sizeof(child_pfn)),
 		  sizeof(child_pfn));
-	ASSERT_EQ(child_pfn, self->pfn);
+	ASSERT_EQ(child_pfn, self->base.pfn);
 
 	if (!inject_signalled(_metadata, self, variant))
 		return;
@@ -457,7 +442,7 @@ TEST_F(memory_failure, anon_cow)
 	EXPECT_EQ(mf_log_count(kmsg_log, who), 1);
 
 	release(self);
-	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
+	mf_unpoison_and_check(_metadata, self->base.pfn, self->base.corrupted_kb);
 }
 
 /*
@@ -483,7 +468,7 @@ TEST_F(memory_failure, pagecache_clean)
 	ASSERT_EQ(touch(self->addr), 0);
 	ASSERT_EQ(self->addr[0], 0x3c);
 	snapshot(_metadata, self);
-	ASSERT_FALSE(mf_kpageflags(self->pfn) & (1ULL << KPF_DIRTY));
+	ASSERT_FALSE(mf_kpageflags(self->base.pfn) & (1ULL << KPF_DIRTY));
 
 	inject(_metadata, self, variant);
 	if (skipped(_metadata))
@@ -499,11 +484,11 @@ TEST_F(memory_failure, pagecache_clean)
 	EXPECT_TRUE(all_bytes(self->addr, self->psize, 0x3c));
 	pfn = mf_virt_to_pfn(self->addr);
 	EXPECT_NE(pfn, 0);
-	EXPECT_NE(pfn, self->pfn);
-	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
+	EXPECT_NE(pfn, self->base.pfn);
+	EXPECT_TRUE(mf_pfn_is_hwpoison(self->base.pfn));
 
 	/* The old page belongs to no file any more: unpoison needs no close. */
-	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
+	mf_unpoison_and_check(_metadata, self->base.pfn, self->base.corrupted_kb);
 	release(self);
 }
 
@@ -535,7 +520,7 @@ TEST_F(memory_failure, pagecache_dirty)
 	self->addr = self->map;
 	memset(self->addr, 0xc3, self->psize);
 	snapshot(_metadata, self);
-	ASSERT_TRUE(mf_kpageflags(self->pfn) & (1ULL << KPF_DIRTY));
+	ASSERT_TRUE(mf_kpageflags(self->base.pfn) & (1ULL << KPF_DIRTY));
 
 	if (!inject_signalled(_metadata, self, variant))
 		return;
@@ -559,7 +544,7 @@ TEST_F(memory_failure, pagecache_dirty)
 	EXPECT_FALSE(svfs.f_flag & ST_RDONLY);
 
 	release(self);
-	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
+	mf_unpoison_and_check(_metadata, self->base.pfn, self->base.corrupted_kb);
 }
 
 /*
@@ -605,10 +590,10 @@ TEST_F(memory_failure, shmem)
 	EXPECT_EQ(errno, EIO);
 	free(buf);
 
-	EXPECT_EQ(mf_unpoison_pfn(self->pfn), EBUSY);
-	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
+	EXPECT_EQ(mf_unpoison_pfn(self->base.pfn), EBUSY);
+	EXPECT_TRUE(mf_pfn_is_hwpoison(self->base.pfn));
 	release(self);
-	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
+	mf_unpoison_and_check(_metadata, self->base.pfn, self->base.corrupted_kb);
 }
 
 /*
@@ -630,15 +615,15 @@ TEST_F(memory_failure, mlocked)
 		SKIP(return, "mlock: %s", strerror(errno));
 	memset(self->addr, 0x77, self->psize);
 	snapshot(_metadata, self);
-	ASSERT_TRUE(mf_kpageflags(self->pfn) & (1ULL << KPF_MLOCKED));
+	ASSERT_TRUE(mf_kpageflags(self->base.pfn) & (1ULL << KPF_MLOCKED));
 
 	if (!inject_signalled(_metadata, self, variant))
 		return;
 	expect_dirty_lost(_metadata, self, variant);
-	EXPECT_FALSE(mf_kpageflags(self->pfn) & (1ULL << KPF_MLOCKED));
+	EXPECT_FALSE(mf_kpageflags(self->base.pfn) & (1ULL << KPF_MLOCKED));
 
 	release(self);
-	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
+	mf_unpoison_and_check(_metadata, self->base.pfn, self->base.corrupted_kb);
 }
 
 /*
@@ -668,7 +653,7 @@ TEST_F(memory_failure, already_poisoned)
 	ASSERT_EQ(signals, variant->signal_at_injection ? 1 : 0);
 
 	if (!sigsetjmp(mf_sigbus_env, 1))
-		err = variant->inject(self->addr, self->psize, self->pfn);
+		err = variant->inject(self->addr, self->psize, self->base.pfn);
 	EXPECT_EQ(err, variant->repeat_errno);
 	EXPECT_EQ(mf_sigbus_count, signals);
 	expect_recovered(_metadata, self);
@@ -680,7 +665,7 @@ TEST_F(memory_failure, already_poisoned)
 	expect_mceerr_ar(_metadata, self->addr, self->psize);
 
 	release(self);
-	mf_unpoison_and_check(_metadata, self->pfn, self->corrupted_kb);
+	mf_unpoison_and_check(_metadata, self->base.pfn, self->base.corrupted_kb);
 }
 
 TEST_HARNESS_MAIN

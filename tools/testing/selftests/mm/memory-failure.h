@@ -326,6 +326,32 @@ static inline long mf_stat_sum(const char *name)
 }
 
 #ifdef __KSELFTEST_HARNESS_H
+/* A page and what the kernel had counted before a test poisoned it. */
+struct mf_baseline {
+	uint64_t pfn;
+	int node;
+	long corrupted_kb;		/* HardwareCorrupted */
+	long total, recovered, failed, ignored;	/* the node's counters */
+};
+
+/* Take @b for the page at @addr, which must not be poisoned yet. */
+static inline void mf_snapshot(struct __test_metadata *_metadata, void *addr,
+			       struct mf_baseline *b)
+{
+	b->pfn = mf_virt_to_pfn(addr);
+	ASSERT_NE(b->pfn, 0);
+	b->node = mf_page_node(addr);
+	ASSERT_GE(b->node, 0);
+	b->corrupted_kb = mf_meminfo_kb("HardwareCorrupted");
+	ASSERT_GE(b->corrupted_kb, 0);
+	b->total = mf_node_stat(b->node, "total");
+	b->recovered = mf_node_stat(b->node, "recovered");
+	b->failed = mf_node_stat(b->node, "failed");
+	b->ignored = mf_node_stat(b->node, "ignored");
+	ASSERT_GE(b->total, 0);
+	ASSERT_FALSE(mf_pfn_is_hwpoison(b->pfn));
+}
+
 /*
  * Unpoison @pfn through debugfs and check that the page is clean again and
  * HardwareCorrupted back at @corrupted_kb; after a real machine check the
