@@ -49,8 +49,8 @@ class Selector:
 class Item:
     """One unit of work in a boot; returns results."""
 
-    def __init__(self, name, run, allow=(), timeout=300):
-        self.name, self.run, self.allow, self.timeout = name, run, allow, timeout
+    def __init__(self, name, run, allow=()):
+        self.name, self.run, self.allow = name, run, allow
 
 
 def kunit_item(module):
@@ -76,7 +76,7 @@ def kselftest_item(name):
             res.append(Result(f'kselftest.{name}', FAIL,
                               f'exit status {rc}', out[-3000:]))
         return res
-    return Item(f'kselftest.{name}', run, timeout=600)
+    return Item(f'kselftest.{name}', run)
 
 
 def scenario_item(sc):
@@ -88,7 +88,7 @@ def scenario_item(sc):
         except scenarios.Skip as e:
             return [Result(sc.name, SKIP, str(e))]
         return [Result(sc.name, PASS)]
-    return Item(sc.name, run, allow=sc.allow, timeout=sc.timeout)
+    return Item(sc.name, run, allow=sc.allow)
 
 
 def run_boot(facts, logdir, name, items, append=''):

@@ -26,17 +26,16 @@ class Skip(Exception):
 
 
 class Scenario:
-    def __init__(self, fn, name, boot, append, allow, real_mce, timeout):
+    def __init__(self, fn, name, boot, append, allow, real_mce):
         self.fn, self.name, self.boot = fn, name, boot
         self.append, self.allow = append, allow
-        self.real_mce, self.timeout = real_mce, timeout
+        self.real_mce = real_mce
 
 
-def scenario(name, boot='shared', append='', allow=(), real_mce=False,
-             timeout=180):
+def scenario(name, boot='shared', append='', allow=(), real_mce=False):
     def register(fn):
         SCENARIOS.append(Scenario(fn, name, boot, append, tuple(allow),
-                                  real_mce, timeout))
+                                  real_mce))
         return fn
     return register
 

@@ -173,7 +173,7 @@ def _wait_path(g, path, present, timeout=60):
 # page can never be onlined again, in any form: the whole block (128 MiB
 # here) is lost for one bad 4 kB page, and since unpoison needs an online
 # page there is no way back short of removing the memory.
-@scenario('qemu.hotplug_poisoned_block', boot='own', timeout=300)
+@scenario('qemu.hotplug_poisoned_block', boot='own')
 def hotplug_poisoned_block(g):
     """A poisoned page in a hot-plugged, movable memory block.
 
