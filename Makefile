@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The hwpoison series on Linux 6.12: build, boot under QEMU, test.
-#   make check [KERNEL=stock] [T=GLOB]   all tests (or those matching GLOB)
+#   make check [KERNEL=stock|next] [T=GLOB]  all tests (or those matching GLOB);
+#                                       next = ours + patches/*-next
 #   make run                            live demo of the subsystem at work
 #   make shell [HOSTROOT=1]             interactive guest shell (HOSTROOT=1:
 #                                       host root at /host, see hwpt-host)
@@ -42,5 +43,5 @@ deps:
 
 # Keeps the pristine base (build/stock/src) and the logs.
 clean:
-	rm -rf build/ours build/stock/obj build/stock/kmod \
+	rm -rf build/ours build/next build/stock/obj build/stock/kmod \
 		build/stock/initramfs.cpio.gz build/stock/build.log build/guest

@@ -76,28 +76,32 @@ def _overlay_files():
     return out
 
 
-def _series():
-    """The ordered patch files named by patches/series."""
-    series = os.path.join(paths.REPO, 'patches', 'series')
-    if not os.path.exists(series):
-        return []
-    names = []
-    with open(series) as f:
-        for line in f:
-            line = line.split('#', 1)[0].strip()
-            if line:
-                names.append(os.path.join(paths.REPO, 'patches', line))
-    return names
-
-
-def _replaced():
-    """Upstream files that ours take the place of (patches/replaced)."""
-    path = os.path.join(paths.REPO, 'patches', 'replaced')
+def _list_file(name):
+    """Non-comment lines of patches/NAME ([] if it does not exist)."""
+    path = os.path.join(paths.REPO, 'patches', name)
     if not os.path.exists(path):
         return []
     with open(path) as f:
         return [l.split('#', 1)[0].strip() for l in f
                 if l.split('#', 1)[0].strip()]
+
+
+# The 'next' kernel is ours plus the steps not yet made default:
+# patches/series-next and patches/replaced-next on top of the usual lists.
+def _series(kernel='ours'):
+    """The ordered patch files of @kernel's series."""
+    names = _list_file('series')
+    if kernel == 'next':
+        names += _list_file('series-next')
+    return [os.path.join(paths.REPO, 'patches', n) for n in names]
+
+
+def _replaced(kernel='ours'):
+    """Upstream files that ours take the place of (patches/replaced)."""
+    names = _list_file('replaced')
+    if kernel == 'next':
+        names += _list_file('replaced-next')
+    return names
 
 
 def _patch_paths(patch):
@@ -117,17 +121,17 @@ def _same(a, b):
         return fa.read() == fb.read()
 
 
-def assemble():
-    """Assemble build/ours/src = base + our files - replaced files + our patches.
+def assemble(kernel='ours'):
+    """Assemble build/KERNEL/src = base + our files - replaced + our patches.
 
     Only files whose content changes are rewritten, so the O= objects stay
     valid and an edit to one of our files rebuilds only what depends on it.
     A patch that does not apply exactly (fuzz or reject) stops the build.
     """
     ensure_base()
-    src = paths.SRC_OURS
+    src = paths.src(kernel)
     if not os.path.exists(os.path.join(src, 'Makefile')):
-        log('copying the base to build/ours/src (once)')
+        log(f'copying the base to build/{kernel}/src (once)')
         tmp = src + '.tmp'
         shutil.rmtree(tmp, ignore_errors=True)
         os.makedirs(os.path.dirname(src), exist_ok=True)
@@ -135,13 +139,13 @@ def assemble():
         os.rename(tmp, src)
 
     overlay = _overlay_files()
-    patches = _series()
-    replaced = _replaced()
+    patches = _series(kernel)
+    replaced = _replaced(kernel)
     touched = set(overlay) | set(replaced)
     for p in patches:
         touched |= _patch_paths(p)
 
-    stage = os.path.join(paths.kdir('ours'), 'stage')
+    stage = os.path.join(paths.kdir(kernel), 'stage')
     shutil.rmtree(stage, ignore_errors=True)
     os.makedirs(stage)
     for rel in sorted(touched):
@@ -196,7 +200,7 @@ def assemble():
     with open(manifest_path, 'w') as f:
         json.dump(sorted(touched), f)
     shutil.rmtree(stage)
-    log(f'assembled ours: {len(overlay)} files of ours, {len(patches)} '
+    log(f'assembled {kernel}: {len(overlay)} files of ours, {len(patches)} '
         f'patches, {len(replaced)} upstream files replaced, '
         f'{changed} files changed since last time')
 
@@ -281,10 +285,10 @@ def configure(kernel, obj=None, variant=None, logfile=None):
 
 def build_kernel(kernel):
     """Build bzImage (and modules) for @kernel; returns the seconds taken."""
-    if kernel == 'ours':
-        assemble()
-    else:
+    if kernel == 'stock':
         ensure_base()
+    else:
+        assemble(kernel)
     configure(kernel)
     t = time.time()
     log(f'building {kernel} kernel (log: build/{kernel}/build.log)')
@@ -461,10 +465,10 @@ def build_matrix(kernel):
     failed = 0
     variants = sorted(n for n in os.listdir(CONFIG_VARIANTS)
                       if n.endswith('.config'))
-    if kernel == 'ours':
-        assemble()
-    else:
+    if kernel == 'stock':
         ensure_base()
+    else:
+        assemble(kernel)
     print(f'== build matrix: kernel={kernel}, base '
           f'{" ".join(base_version())}', flush=True)
     for name in variants:

@@ -24,8 +24,10 @@ from .vm import Guest, GuestError
 def implementation(kernel):
     if kernel == 'stock':
         return 'upstream mm/memory-failure.c, no series'
-    replaced = build._replaced()
+    replaced = build._replaced(kernel)
     if 'mm/memory-failure.c' in replaced:
+        if kernel == 'next':
+            return 'our mm/memory-failure/ core (next: not yet default)'
         return 'our mm/memory-failure/ core'
     return 'upstream mm/memory-failure.c + our series (our core not yet default)'
 

@@ -8,7 +8,9 @@ REPO = os.path.abspath(os.path.join(HARNESS, '..', '..', '..'))
 BUILD = os.path.join(REPO, 'build')
 LOGS = os.path.join(BUILD, 'logs')
 CONFIG_FRAGMENT = os.path.join(REPO, 'configs', 'hwpoison-test.config')
-KERNELS = ('ours', 'stock')
+# ours: the default series; stock: the pristine base; next: ours plus the
+# steps not yet default (patches/series-next, patches/replaced-next).
+KERNELS = ('ours', 'stock', 'next')
 
 
 # Each kernel has build/KERNEL/{src,obj}: the same relative path from objects
@@ -39,4 +41,3 @@ def kmod(kernel):
 
 
 BASE = src('stock')
-SRC_OURS = src('ours')
