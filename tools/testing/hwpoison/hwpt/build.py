@@ -243,15 +243,42 @@ def _fragment_settings(frag):
     return out
 
 
-def configure(kernel, obj=None, variant=None, logfile=None):
-    """allnoconfig + our fragment (+ a variant fragment on top).
+# Our core's Kconfig, once mm/Kconfig sources it (the next kernel today).
+CORE_KCONFIG = re.compile(r'^\s*source\s+"mm/memory-failure/Kconfig"', re.M)
 
-    Regenerated only when a fragment changes.  Fails when a setting that
-    the last fragment asks for did not take (a missing dependency).
+
+def has_core(kernel):
+    """Whether @kernel's assembled tree configures our mm/memory-failure/."""
+    try:
+        with open(os.path.join(kernel_src(kernel), 'mm', 'Kconfig')) as f:
+            return bool(CORE_KCONFIG.search(f.read()))
+    except OSError:
+        return False
+
+
+def config_fragments(kernel, variant=None):
+    """The fragments merged on allnoconfig for @kernel, in order: the test
+    config, configs/core.config if the tree has our core, then @variant."""
+    return ([paths.CONFIG_FRAGMENT] +
+            ([paths.CORE_CONFIG_FRAGMENT] if has_core(kernel) else []) +
+            ([variant] if variant else []))
+
+
+def configure(kernel, obj=None, variant=None, logfile=None):
+    """allnoconfig + our fragments (see config_fragments()).
+
+    Regenerated only when the list of fragments or one of them changes.
+    Fails when a setting did not take (a missing dependency): those of
+    @variant, or of the test config when there is none, and those of
+    configs/core.config when it is applied; where two of them set the
+    same symbol, the later one counts.
     """
     obj = obj or paths.obj(kernel)
     os.makedirs(obj, exist_ok=True)
-    frags = [paths.CONFIG_FRAGMENT] + ([variant] if variant else [])
+    frags = config_fragments(kernel, variant)
+    # The contents of the fragments applied: core.config's are hashed only
+    # when it is applied, so the stamp also changes when the tree gains or
+    # loses our core (and stays what it was for the other kernels).
     digest = hashlib.sha256()
     for frag in frags:
         with open(frag, 'rb') as f:
@@ -274,11 +301,17 @@ def configure(kernel, obj=None, variant=None, logfile=None):
             if line.startswith('CONFIG_') and '=' in line:
                 k, v = line.strip().split('=', 1)
                 have[k] = v
+    last = variant or paths.CONFIG_FRAGMENT
+    checked = [f for f in frags if f in (last, paths.CORE_CONFIG_FRAGMENT)]
+    want = {}
+    for frag in checked:
+        want.update(_fragment_settings(frag))
     missing = [f'{k}={v}' if v else f'{k} off'
-               for k, v in _fragment_settings(frags[-1]).items()
-               if have.get(k) != v]
+               for k, v in want.items() if have.get(k) != v]
     if missing:
-        sys.exit('hwpt: the config fragment did not take: ' + ', '.join(missing))
+        sys.exit('hwpt: the config fragment did not take ('
+                 + ' + '.join(os.path.relpath(f, paths.REPO) for f in checked)
+                 + '): ' + ', '.join(missing))
     with open(stamp, 'w') as f:
         f.write(digest)
 
@@ -449,8 +482,11 @@ def build_all(kernel):
         mods = build_kunit_modules(kernel)
         initrd, selftest_errors = build_initramfs(kernel, mods)
     kver, dver = base_version()
+    config = ' + '.join(os.path.relpath(f, paths.REPO)
+                        for f in config_fragments(kernel))
     return {'kernel': kernel, 'bzimage': paths.bzimage(kernel),
-            'initrd': initrd, 'selftest_errors': selftest_errors, 'kernel_build_s': secs,
+            'config': config, 'initrd': initrd,
+            'selftest_errors': selftest_errors, 'kernel_build_s': secs,
             'build_s': time.time() - t0, 'base': f'{BASE_PACKAGE} {kver} '
             f'(Debian {dver})'}
 

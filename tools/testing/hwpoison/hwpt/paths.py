@@ -8,6 +8,8 @@ REPO = os.path.abspath(os.path.join(HARNESS, '..', '..', '..'))
 BUILD = os.path.join(REPO, 'build')
 LOGS = os.path.join(BUILD, 'logs')
 CONFIG_FRAGMENT = os.path.join(REPO, 'configs', 'hwpoison-test.config')
+# Applied after it to kernels whose tree has our mm/memory-failure/ core.
+CORE_CONFIG_FRAGMENT = os.path.join(REPO, 'configs', 'core.config')
 # ours: the default series; stock: the pristine base; next: ours plus the
 # steps not yet default (patches/series-next, patches/replaced-next).
 KERNELS = ('ours', 'stock', 'next')

@@ -173,7 +173,7 @@ def report(results, facts, out):
     w(f'== hwpoison check: kernel={facts["kernel"]} '
       f'({facts["implementation"]})\n')
     w(f'   base: {facts["base"]}\n')
-    w(f'   config: configs/hwpoison-test.config; logs: '
+    w(f'   config: {facts["config"]}; logs: '
       f'{os.path.relpath(facts["logdir"], paths.REPO)}/\n')
     for r in results:
         tag = {PASS: 'PASS', FAIL: 'FAIL', SKIP: 'SKIP', XFAIL: 'XFAIL'}[r.status]
