@@ -5,7 +5,8 @@ Layout under build/ (ignored by git):
   stock/src/                 pristine Debian base, unpacked once
   ours/src/                  base + our files + patches/series (assembled)
   KERNEL/obj/                O= objects of each kernel (same config)
-  KERNEL/kmod/               out-of-tree KUnit modules built against it
+  KERNEL/kmod/               out-of-tree KUnit modules built against it,
+                             and copies of its in-tree KUnit modules
   KERNEL/initramfs.cpio.gz   the guest's root
   KERNEL/build.log           the kernel build's output
   guest/                     static guest programs (kernel-independent)
@@ -329,8 +330,35 @@ def build_kernel(kernel):
     return time.time() - t
 
 
+# KUnit modules of the kernel tree itself, as listed in obj/modules.order.
+IN_TREE_KUNIT = ('mm/memory-failure/tests/memory_failure_kunit.o',)
+
+
+def _in_tree_kunit_modules(kernel, mdir):
+    """Copy @kernel's in-tree KUnit modules into @mdir, beside the others.
+
+    Only those the last build made (obj/modules.order) count: a stale .ko
+    of a module the kernel no longer builds is removed from @mdir.
+    """
+    obj = paths.obj(kernel)
+    try:
+        with open(os.path.join(obj, 'modules.order')) as f:
+            built = {line.strip() for line in f}
+    except OSError:
+        built = set()
+    for rel in IN_TREE_KUNIT:
+        ko = os.path.join(obj, rel[:-2] + '.ko')
+        dst = os.path.join(mdir, os.path.basename(ko))
+        if rel in built and os.path.exists(ko):
+            if not _same(ko, dst):
+                shutil.copy2(ko, dst)
+        elif os.path.exists(dst):
+            os.unlink(dst)
+
+
 def build_kunit_modules(kernel):
-    """Build the out-of-tree KUnit modules against @kernel."""
+    """Build the out-of-tree KUnit modules against @kernel and add the
+    in-tree ones it built; returns the .ko files to load."""
     mdir = paths.kmod(kernel)
     os.makedirs(mdir, exist_ok=True)
     kdir = os.path.join(paths.HARNESS, 'kunit')
@@ -339,6 +367,7 @@ def build_kunit_modules(kernel):
         if not _same(s, d):
             shutil.copy2(s, d)
     _make(kernel, 'modules', extra=[f'M={mdir}'])
+    _in_tree_kunit_modules(kernel, mdir)
     return sorted(os.path.join(mdir, n) for n in os.listdir(mdir)
                   if n.endswith('.ko'))
 

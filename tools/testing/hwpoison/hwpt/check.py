@@ -55,6 +55,11 @@ class Item:
         self.name, self.run, self.allow = name, run, allow
 
 
+# Seconds the console may lag behind insmod, which returns once every
+# suite of the module has run.
+KUNIT_CONSOLE_WAIT = 30
+
+
 def kunit_item(module):
     base = os.path.basename(module)
 
@@ -63,8 +68,17 @@ def kunit_item(module):
         rc, out = g.sh(f'insmod /hwpt/modules/{base}', 300)
         if rc:
             return [Result(f'kunit.{base}', FAIL, 'insmod failed', out)]
-        g.wait_console(r'# Totals: pass:\d+', mark, 30)
-        res = results.parse_ktap(g.console(mark))
+        # The module's whole KTAP: its plan and a result per suite.
+        end = time.time() + KUNIT_CONSOLE_WAIT
+        while not results.ktap_complete(g.console(mark)) and \
+                time.time() < end and g.alive():
+            time.sleep(0.1)
+        text = g.console(mark)
+        res = results.parse_ktap(text)
+        if not results.ktap_complete(text):
+            res.append(Result(f'kunit.{base}', FAIL, 'incomplete KTAP: not '
+                              'every suite reported a result within '
+                              f'{KUNIT_CONSOLE_WAIT} s of insmod'))
         g.sh(f'rmmod {base[:-3]}')
         return res
     return Item(f'kunit.{base}', run)

@@ -50,16 +50,33 @@ def log_problems(text, allow=()):
     return f'{len(hits)} bad kernel log line(s); first:\n' + '\n'.join(excerpt)
 
 
+# KTAP of a KUnit run on the console.  _KTAP_TOP matches what precedes a
+# top-level line (the plan, one test per suite, and the suites' results):
+# printk's [time] (and [caller]) and a space.  Cases are indented 4 more
+# spaces, the parameters of a parameterised case 8.
+_KTAP_TOP = r'^(?:\[[^\]]*\])* ?'
+_KTAP_PLAN = re.compile(_KTAP_TOP + r'1\.\.(\d+)\s*$', re.M)
+_KTAP_RESULT = re.compile(_KTAP_TOP + r'(?:not )?ok \d+ \S', re.M)
+
+
 def kunit_case_after_problem(text, allow=()):
-    """Name of the KUnit case whose result follows the first bad line."""
+    """SUITE.CASE of the KUnit case whose result follows the first bad line
+    (CASE alone if its suite's header is not in @text)."""
     lines = text.splitlines()
     hits = _bad_lines(lines, allow)
     if not hits:
         return None
-    for line in lines[hits[0]:]:
-        m = re.search(r'\]\s+(?:not )?ok \d+ (\S+)', line)
-        if m:
-            return m.group(1)
+    # The next case-level result (indented once: not a parameter's, nor a
+    # suite's), and the header of the suite it belongs to.
+    for i in range(hits[0], len(lines)):
+        m = re.search(_KTAP_TOP + r' {4}(?:not )?ok \d+ (\S+)', lines[i])
+        if not m:
+            continue
+        for j in range(i - 1, -1, -1):
+            h = re.search(_KTAP_TOP + r' {4}# Subtest: (\S+)', lines[j])
+            if h:
+                return f'{h.group(1)}.{m.group(1)}'
+        return m.group(1)
     return None
 
 
@@ -90,8 +107,27 @@ def parse_tap(text, prefix):
     return results
 
 
+def ktap_complete(console_text):
+    """Whether a KUnit run in @console_text is complete: its top-level plan
+    1..N is followed by N top-level results (one per suite)."""
+    plan = _KTAP_PLAN.search(console_text)
+    if not plan:
+        return False
+    return len(_KTAP_RESULT.findall(console_text, plan.end())) >= \
+        int(plan.group(1))
+
+
+_KUNIT_STATUS = {'PASS': PASS, 'SKIP': SKIP}
+
+
 def parse_ktap(console_text, prefix='kunit'):
-    """KUnit results of a console log slice, parsed by the tree's kunit.py."""
+    """KUnit results of a console log slice, parsed by the tree's kunit.py.
+
+    One result per case, named PREFIX.SUITE.CASE, for every suite in the
+    slice; a parameterised case is one result too (it fails if any of its
+    parameters does, and the detail names those).  A suite that reported
+    no cases (its init failed, or it was skipped) is PREFIX.SUITE.
+    """
     kunit = os.path.join(paths.BASE, 'tools', 'testing', 'kunit', 'kunit.py')
     with tempfile.TemporaryDirectory() as tmp:
         log_path = os.path.join(tmp, 'ktap.log')
@@ -109,27 +145,60 @@ def parse_ktap(console_text, prefix='kunit'):
                            'no results', res.stdout[-2000:])]
     results = []
 
-    def walk(group, names):
+    def add(name, case, status, detail='', within=()):
+        excerpt = ''
+        if status == FAIL:
+            excerpt = _kunit_case_excerpt(console_text, case, within)
+        results.append(Result(name, status, detail, excerpt))
+
+    def leaves(group):
+        out = [(c['name'], c['status']) for c in group.get('test_cases', [])]
         for sub in group.get('sub_groups', []):
-            walk(sub, names + [sub['name']])
-        for case in group.get('test_cases', []):
-            status = {'PASS': PASS, 'SKIP': SKIP}.get(case['status'], FAIL)
-            name = '.'.join([prefix] + names[-1:] + [case['name']])
-            excerpt = ''
-            if status == FAIL:
-                excerpt = _kunit_case_excerpt(console_text, case['name'])
-            results.append(Result(name, status, excerpt=excerpt))
-    walk(tree, [])
+            out += leaves(sub)
+        return out
+
+    # The JSON tree: the run, its suites (sub_groups), their cases
+    # (test_cases, or sub_groups for parameterised ones).
+    for suite in tree.get('sub_groups', []):
+        for case in suite.get('test_cases', []):
+            add(f'{prefix}.{suite["name"]}.{case["name"]}', case['name'],
+                _KUNIT_STATUS.get(case['status'], FAIL),
+                within=[suite['name']])
+        for case in suite.get('sub_groups', []):
+            params = leaves(case)
+            failed = [n for n, st in params if st not in _KUNIT_STATUS]
+            name = f'{prefix}.{suite["name"]}.{case["name"]}'
+            if failed:
+                detail = 'failed: ' + ', '.join(failed[:5]) + \
+                    (f' and {len(failed) - 5} more' if len(failed) > 5 else '')
+                add(name, failed[0], FAIL, detail,
+                    within=[suite['name'], case['name']])
+            elif params and all(st == 'SKIP' for _, st in params):
+                add(name, case['name'], SKIP)
+            else:
+                add(name, case['name'], PASS)
+    for suite in tree.get('test_cases', []):
+        add(f'{prefix}.{suite["name"]}', suite['name'],
+            _KUNIT_STATUS.get(suite['status'], FAIL))
     if not results:
         results.append(Result(f'{prefix}.parse', FAIL, 'no KUnit results in '
                               'the log', res.stdout[-2000:]))
     return results
 
 
-def _kunit_case_excerpt(text, case):
+def _kunit_case_excerpt(text, case, within=()):
+    """The log lines of a failed case (or parameter, or suite) @case, looked
+    for after the '# Subtest:' headers of the groups @within, in order."""
     lines = text.splitlines()
-    for i, line in enumerate(lines):
-        if re.search(rf'not ok \d+ {re.escape(case)}\b', line):
+    start = 0
+    for group in within:
+        for k in range(start, len(lines)):
+            if re.search(rf'# Subtest: {re.escape(group)}$', lines[k]):
+                start = k + 1
+                break
+    for i in range(start, len(lines)):
+        line = lines[i]
+        if re.search(rf'not ok \d+ {re.escape(case)}(?=\s|$)', line):
             j = i
             while j > 0 and not re.search(r'(^|\] )\s*(ok|not ok) \d+ ', lines[j - 1]):
                 j -= 1
