@@ -36,7 +36,7 @@ build-matrix: deps
 	@python3 $(HARNESS) build-matrix --kernel $(KERNEL)
 
 assemble: deps
-	@python3 $(HARNESS) assemble
+	@python3 $(HARNESS) assemble --kernel $(KERNEL)
 
 deps:
 	@sh $(DEPS)
