@@ -1,0 +1,719 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The hwpoison core: what the kernel does when hardware reports that a page
+ * of memory holds corrupted data.
+ */
+#define pr_fmt(fmt) "Memory failure: " fmt
+
+#include <linux/hugetlb.h>
+#include <linux/kfifo.h>
+#include <linux/llist.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/mm_inline.h>
+#include <linux/page-flags.h>
+#include <linux/pagemap.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/swap.h>
+#include <linux/sysctl.h>
+#include <linux/workqueue.h>
+
+#include "../internal.h"
+#include "memory-failure.h"
+
+/**
+ * DOC: phases of memory_failure()
+ *
+ * memory_failure() handles one corrupted base page in a fixed order:
+ *
+ * 1. Intake: a PFN without an online struct page goes to the architecture
+ *    (SGX EPC) or to the owner of its ZONE_DEVICE pagemap, or is refused.
+ * 2. Hugetlb: a page of a hugetlb folio is handled whole by hugetlb.c.
+ * 3. Mark: PG_hwpoison is set first, so that nobody allocates or maps the
+ *    page again while we work; a page already marked is only reported.
+ * 4. Pin: take a reference, or take a free page off the buddy allocator.
+ * 5. Filter: the injector's filter may veto the error (clears the mark).
+ * 6. Split: a large folio is split so that only the bad page is lost.
+ * 7. Unmap and kill: user mappings are removed and their tasks signalled.
+ * 8. Classify and handle: the page-state table of handlers.c picks the
+ *    recovery action, and stats.c records its result.
+ *
+ * Each phase either ends the handling, with a result, or hands the page on.
+ */
+
+/**
+ * DOC: outcomes
+ *
+ * Every handled error ends in one of the results of &enum mf_result:
+ *
+ * - Recovered: the page is out of use, nobody lost data without being told.
+ * - Delayed: the page is isolated, and its remaining users learn of the
+ *   error when they touch it (dirty swap cache).
+ * - Failed: the page could not be isolated, or data was lost (a task was
+ *   killed, an unmap or a split failed).
+ * - Ignored: the page is in a state we cannot handle (kernel memory).
+ *
+ * memory_failure() returns 0 for Recovered and Delayed and -EBUSY for the
+ * others.  Its other returns are for callers that act on them: -EHWPOISON
+ * when the page was poisoned before (for MF_ACTION_REQUIRED: a signal was
+ * already sent), -EOPNOTSUPP when the filter vetoed the error, -ENXIO when
+ * the PFN is not memory the kernel manages.
+ */
+
+/**
+ * DOC: lock order
+ *
+ * mf_mutex is taken first, by every entry point, and held throughout.
+ * Under it: the folio lock (taken by core.c, dropped by the page-state
+ * handler), then the rmap locks (anon_vma, i_mmap) during victim collection
+ * and unmapping, and hugetlb_lock (a spinlock, innermost) in hugetlb.c.
+ * mmap_lock is only taken with no folio locked, to find the address of an
+ * already poisoned page in the current task.  The per-CPU queue lock is a
+ * raw spinlock that nests in nothing of ours and is taken in any context.
+ */
+
+/* Serialises all hwpoison state changes; see memory-failure.h. */
+DEFINE_MUTEX(mf_mutex);
+EXPORT_SYMBOL_IF_KUNIT(mf_mutex);
+
+static int sysctl_memory_failure_recovery __read_mostly = 1;
+
+/*
+ * Set once a real (not software-injected) error was handled.  Unpoison is
+ * refused from then on: it would put memory known to be bad back in use.
+ */
+static bool mf_hw_error __read_mostly;
+
+/**
+ * mf_hw_error_seen() - whether a hardware-reported error was handled
+ *
+ * Return: true once memory_failure() ran without MF_SW_SIMULATED.
+ */
+bool mf_hw_error_seen(void)
+{
+	return READ_ONCE(mf_hw_error);
+}
+
+/**
+ * shake_folio() - push a folio out of the per-CPU LRU caches
+ * @folio: the folio
+ *
+ * A folio waiting in a per-CPU LRU batch is neither on an LRU list nor
+ * free; draining the batches makes its state visible to the handlers.
+ *
+ * Context: Process context; may sleep.
+ */
+void shake_folio(struct folio *folio)
+{
+	if (folio_test_hugetlb(folio) || folio_test_slab(folio))
+		return;
+	lru_add_drain_all();
+}
+EXPORT_SYMBOL_GPL(shake_folio);
+
+/*
+ * mf_is_handlable - whether we know how to take @page out of use
+ *
+ * Slab pages are never handlable; movable non-LRU pages only for soft
+ * offline, which migrates them.
+ */
+VISIBLE_IF_KUNIT bool mf_is_handlable(struct page *page, unsigned long flags)
+{
+	if (PageSlab(page))
+		return false;
+	if ((flags & MF_SOFT_OFFLINE) && __PageMovable(page))
+		return true;
+	return PageLRU(page) || is_free_buddy_page(page);
+}
+EXPORT_SYMBOL_IF_KUNIT(mf_is_handlable);
+
+/*
+ * One attempt at a reference on @page: 1 when taken, 0 when the page has
+ * none to share (free, or being freed), -EBUSY when it is a kind of page we
+ * cannot handle.
+ */
+static int mf_try_pin(struct page *page, unsigned long flags)
+{
+	struct folio *folio = page_folio(page);
+	bool hugetlb;
+	int ret;
+
+	ret = get_hwpoison_hugetlb_folio(folio, &hugetlb, false);
+	if (hugetlb) {
+		if (folio == page_folio(page))
+			return ret;
+		/* The folio was split or freed under us: look again. */
+		if (ret > 0)
+			folio_put(folio);
+		folio = page_folio(page);
+	}
+
+	if (!mf_is_handlable(&folio->page, flags))
+		return -EBUSY;
+	if (!folio_try_get(folio))
+		return 0;
+	if (folio == page_folio(page))
+		return 1;
+	pr_info("%#lx cannot catch tail\n", page_to_pfn(page));
+	folio_put(folio);
+	return 0;
+}
+
+#define MF_PIN_TRIES	4
+
+static int mf_pin_page_locked(struct page *page, unsigned long flags)
+{
+	bool pinned = flags & MF_COUNT_INCREASED;
+	int try, ret;
+
+	for (try = 1; ; try++) {
+		bool last = try >= MF_PIN_TRIES;
+
+		if (!pinned) {
+			ret = mf_try_pin(page, flags);
+			if (ret == 0) {
+				/* A transient reference: wait it out. */
+				if (page_count(page)) {
+					if (!last)
+						continue;
+					return -EBUSY;
+				}
+				if (PageHuge(page) || is_free_buddy_page(page))
+					return 0;
+				if (!last)
+					continue;
+				break;
+			}
+			if (ret < 0) {
+				if (last)
+					break;
+				shake_folio(page_folio(page));
+				continue;
+			}
+		}
+
+		if (PageHuge(page) || mf_is_handlable(page, flags))
+			return 1;
+
+		/* Maybe it sits in an LRU batch: drain and try again. */
+		put_page(page);
+		if (last)
+			break;
+		shake_folio(page_folio(page));
+		pinned = false;
+	}
+	pr_err("%#lx: unhandlable page.\n", page_to_pfn(page));
+	return -EIO;
+}
+
+/**
+ * mf_pin_page() - take a reference on a page about to be retired
+ * @page: the page
+ * @flags: MF_* flags; MF_COUNT_INCREASED says the caller holds one already
+ *
+ * The zone's per-CPU free lists are disabled meanwhile, so that a free
+ * page is either in the buddy allocator or in use, never in between.
+ *
+ * Context: Process context, mf_mutex held.
+ * Return:
+ * * 1 - the page is pinned and of a kind we can handle
+ * * 0 - the page is free (buddy or free hugetlb): nothing to pin
+ * * -EBUSY - the page stayed busy with transient users
+ * * -EIO - the page is of a kind we cannot handle (slab, kernel)
+ */
+int mf_pin_page(struct page *page, unsigned long flags)
+{
+	struct zone *zone = page_zone(page);
+	int ret;
+
+	lockdep_assert_held(&mf_mutex);
+	zone_pcp_disable(zone);
+	ret = mf_pin_page_locked(page, flags);
+	zone_pcp_enable(zone);
+	return ret;
+}
+
+/**
+ * mf_take_off_free_page() - remove a free page from the allocators
+ * @page: a free page, possibly part of a free hugetlb folio
+ *
+ * Context: Process context, mf_mutex held.
+ * Return: 1 when @page was taken off the buddy allocator, 0 when it was not
+ * found there, or a negative errno when its hugetlb folio would not
+ * dissolve.
+ */
+int mf_take_off_free_page(struct page *page)
+{
+	int ret = dissolve_free_hugetlb_folio(page_folio(page));
+
+	if (ret)
+		return ret;
+	drain_all_pages(page_zone(page));
+	return take_page_off_buddy(page);
+}
+
+/**
+ * mf_retire_page() - mark a page hwpoisoned and keep it out of use for good
+ * @page: the page
+ * @take_off: @page is free (or a free hugetlb folio): take it off the
+ *	allocators first
+ * @release: drop the caller's reference on @page
+ *
+ * The page keeps one reference of its own, so it is never freed again.
+ *
+ * Context: Process context, mf_mutex held.
+ * Return: true when the page is retired; false when it could not be taken
+ * off the allocators.
+ */
+bool mf_retire_page(struct page *page, bool take_off, bool release)
+{
+	if (take_off && mf_take_off_free_page(page) <= 0)
+		return false;
+
+	SetPageHWPoison(page);
+	if (release)
+		put_page(page);
+	page_ref_inc(page);
+	num_poisoned_pages_inc(page_to_pfn(page));
+	return true;
+}
+
+/**
+ * SetPageHWPoisonTakenOff() - note that a free page was taken off the buddy
+ * @page: the hwpoisoned page, just removed from a free list
+ *
+ * Called by take_page_off_buddy(), so that unpoison knows to give the page
+ * back with put_page_back_buddy() rather than by dropping a reference.
+ *
+ * Context: zone->lock held.
+ */
+void SetPageHWPoisonTakenOff(struct page *page)
+{
+	set_page_private(page, MAGIC_HWPOISON);
+}
+
+/**
+ * ClearPageHWPoisonTakenOff() - undo SetPageHWPoisonTakenOff()
+ * @page: the page, being returned to the buddy allocator
+ *
+ * Context: zone->lock held.
+ */
+void ClearPageHWPoisonTakenOff(struct page *page)
+{
+	if (PageHWPoison(page))
+		set_page_private(page, 0);
+}
+
+/**
+ * mf_split_large_folio() - split the large folio around a page
+ * @page: the page; its folio is pinned by the caller
+ * @release: drop the caller's reference if the split fails
+ *
+ * Context: Process context; may sleep.
+ * Return: 0 on success, a negative errno from split_huge_page().
+ */
+int mf_split_large_folio(struct page *page, bool release)
+{
+	int ret;
+
+	lock_page(page);
+	ret = split_huge_page(page);
+	unlock_page(page);
+	if (ret && release)
+		put_page(page);
+	return ret;
+}
+
+/* State of one memory_failure() call, handed from phase to phase. */
+struct mf_call {
+	unsigned long pfn;
+	int flags;
+	struct page *page;
+	struct folio *folio;
+	bool retried;
+};
+
+/* Phase 1: a PFN without an online struct page. */
+static int mf_offline_pfn(struct mf_call *mc)
+{
+	struct dev_pagemap *pgmap;
+	int ret;
+
+	ret = arch_memory_failure(mc->pfn, mc->flags);
+	if (!ret)
+		return 0;
+
+	if (pfn_valid(mc->pfn)) {
+		pgmap = get_dev_pagemap(mc->pfn, NULL);
+		if (mc->flags & MF_COUNT_INCREASED)
+			put_page(pfn_to_page(mc->pfn));
+		if (pgmap)
+			return mf_dev_pagemap_failure(mc->pfn, mc->flags, pgmap);
+	}
+	pr_err("%#lx: memory outside kernel control\n", mc->pfn);
+	return -ENXIO;
+}
+
+/* Phase 3, the page was marked before us: report, and signal the reader. */
+static int mf_already_poisoned(struct mf_call *mc)
+{
+	int ret = -EHWPOISON;
+
+	if (mc->flags & MF_ACTION_REQUIRED)
+		ret = mf_kill_accessing_task(current, mc->pfn, mc->flags);
+	if (mc->flags & MF_COUNT_INCREASED)
+		put_page(mc->page);
+	mf_report(mc->pfn, MF_MSG_ALREADY_POISONED, MF_FAILED);
+	return ret;
+}
+
+/*
+ * Phase 4 found nothing to pin.  Returns 1 to restart from phase 2 (the
+ * page was reallocated under us), or the reported result.
+ */
+static int mf_unpinned_page(struct mf_call *mc)
+{
+	enum mf_result result;
+
+	if (!is_free_buddy_page(mc->page))
+		return mf_report(mc->pfn, MF_MSG_KERNEL_HIGH_ORDER, MF_IGNORED);
+
+	if (take_page_off_buddy(mc->page)) {
+		page_ref_inc(mc->page);
+		result = MF_RECOVERED;
+	} else if (!mc->retried) {
+		ClearPageHWPoison(mc->page);
+		mc->retried = true;
+		return 1;
+	} else {
+		result = MF_FAILED;
+	}
+	return mf_report(mc->pfn, MF_MSG_BUDDY, result);
+}
+
+/* Phase 5: true when the injector's filter vetoes the error. */
+static bool mf_filtered(struct mf_call *mc)
+{
+	bool veto;
+
+	folio_lock(mc->folio);
+	veto = hwpoison_filter(mc->page);
+	if (veto)
+		ClearPageHWPoison(mc->page);
+	folio_unlock(mc->folio);
+	if (veto)
+		folio_put(mc->folio);
+	return veto;
+}
+
+/*
+ * Phase 6: split a large folio.  On failure the whole folio stays in use:
+ * its users are told at once, and the error is not recovered.
+ */
+static int mf_split(struct mf_call *mc)
+{
+	LIST_HEAD(victims);
+
+	folio_set_has_hwpoisoned(mc->folio);
+	if (mf_split_large_folio(mc->page, false) < 0) {
+		mf_collect_victims(mc->folio, mc->page, &victims,
+				   mc->flags & MF_ACTION_REQUIRED);
+		mf_kill_victims(&victims, true, mc->pfn, mc->flags);
+		put_page(mc->page);
+		mf_report(mc->pfn, MF_MSG_UNSPLIT_THP, MF_FAILED);
+		return -EHWPOISON;
+	}
+	VM_WARN_ON_ONCE_PAGE(!page_count(mc->page), mc->page);
+	mc->folio = page_folio(mc->page);
+	return 0;
+}
+
+/*
+ * Phases 7 and 8 for a pinned base page.  Takes the folio lock; the
+ * page-state handler drops it.
+ */
+static int mf_unmap_and_handle(struct mf_call *mc)
+{
+	struct folio *folio = mc->folio;
+	unsigned long old_flags;
+
+	shake_folio(folio);
+	folio_lock(folio);
+	WARN_ON_ONCE(folio_test_large(folio));
+
+	/* Unmapping clears some flags: classify by what the page was. */
+	old_flags = folio->flags;
+
+	if (folio_test_lru(folio) || folio_test_writeback(folio)) {
+		folio_wait_writeback(folio);
+		if (!mf_unmap_user_mappings(folio, mc->page, mc->pfn,
+					    mc->flags)) {
+			folio_unlock(folio);
+			return mf_report(mc->pfn, MF_MSG_UNMAP_FAILED,
+					 MF_FAILED);
+		}
+		/* Truncated while we waited: nothing holds the data now. */
+		if (folio_test_lru(folio) && !folio_test_swapcache(folio) &&
+		    !folio->mapping) {
+			folio_unlock(folio);
+			return mf_report(mc->pfn, MF_MSG_TRUNCATED_LRU,
+					 MF_IGNORED);
+		}
+	}
+	return mf_handle_page_state(mc->pfn, mc->page, old_flags);
+}
+
+static int mf_handle(struct mf_call *mc)
+{
+	bool handled;
+	int ret;
+
+	mc->page = pfn_to_online_page(mc->pfn);
+	if (!mc->page)
+		return mf_offline_pfn(mc);
+
+again:
+	ret = mf_hugetlb_failure(mc->pfn, mc->flags, &handled);
+	if (handled)
+		return ret;
+
+	if (TestSetPageHWPoison(mc->page))
+		return mf_already_poisoned(mc);
+
+	if (!(mc->flags & MF_COUNT_INCREASED)) {
+		ret = mf_pin_page(mc->page, mc->flags);
+		if (!ret) {
+			ret = mf_unpinned_page(mc);
+			if (ret == 1)
+				goto again;
+			return ret;
+		}
+		if (ret < 0)
+			return mf_report(mc->pfn, MF_MSG_GET_HWPOISON,
+					 MF_IGNORED);
+	}
+
+	mc->folio = page_folio(mc->page);
+	if (mf_filtered(mc))
+		return -EOPNOTSUPP;
+
+	if (folio_test_large(mc->folio)) {
+		ret = mf_split(mc);
+		if (ret)
+			return ret;
+	}
+
+	return mf_unmap_and_handle(mc);
+}
+
+/**
+ * memory_failure() - handle a corrupted page of memory
+ * @pfn: page frame number of the corrupted page
+ * @flags: MF_* flags from &enum mf_flags
+ *
+ * Marks the page hwpoisoned, takes it out of use and tells the tasks that
+ * use it, following the phases described above.  With
+ * vm.memory_failure_recovery off the kernel panics instead.
+ *
+ * Context: Process context; takes mf_mutex, may sleep.
+ * Return:
+ * * 0 - the error was recovered, or its handling delayed
+ * * -EHWPOISON - the page was already poisoned; with MF_ACTION_REQUIRED,
+ *   the current task has been signalled
+ * * -EOPNOTSUPP - the injector's filter vetoed the error
+ * * -ENXIO - the PFN is not memory the kernel manages
+ * * -EBUSY - the error was ignored or could not be recovered
+ */
+int memory_failure(unsigned long pfn, int flags)
+{
+	struct mf_call mc = { .pfn = pfn, .flags = flags };
+	int ret;
+
+	if (!READ_ONCE(sysctl_memory_failure_recovery))
+		panic("Memory failure on page %lx", pfn);
+
+	mutex_lock(&mf_mutex);
+	if (!(flags & MF_SW_SIMULATED))
+		WRITE_ONCE(mf_hw_error, true);
+	ret = mf_handle(&mc);
+	mutex_unlock(&mf_mutex);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(memory_failure);
+
+/*
+ * The per-CPU queue takes errors from contexts that cannot sleep (GHES in
+ * IRQ context, the RAS CEC) and hands them to a worker on the same CPU.
+ * A fixed ring takes the common case without allocating; when it is full,
+ * entries are allocated with GFP_ATOMIC onto an overflow list, so that an
+ * error is only lost when that allocation fails, and then it is counted
+ * and logged.
+ */
+#define MF_QUEUE_RING_SIZE	16
+
+struct mf_queue_entry {
+	unsigned long pfn;
+	int flags;
+};
+
+struct mf_queue_spill {
+	struct llist_node node;
+	struct mf_queue_entry entry;
+};
+
+/**
+ * struct mf_queue - per-CPU queue of errors waiting for process context
+ * @ring: entries in arrival order, guarded by @lock
+ * @spill: entries that did not fit in @ring (lock-free list)
+ * @lock: guards @ring; raw because the producers may run in hard IRQ
+ * @lost: entries dropped because even the spill allocation failed
+ * @work: drains the queue on this CPU
+ */
+struct mf_queue {
+	DECLARE_KFIFO(ring, struct mf_queue_entry, MF_QUEUE_RING_SIZE);
+	struct llist_head spill;
+	raw_spinlock_t lock;
+	atomic_long_t lost;
+	struct work_struct work;
+};
+
+static DEFINE_PER_CPU(struct mf_queue, mf_queue);
+
+static void mf_queue_dispatch(const struct mf_queue_entry *e)
+{
+	if (e->flags & MF_SOFT_OFFLINE)
+		soft_offline_page(e->pfn, e->flags);
+	else
+		memory_failure(e->pfn, e->flags);
+}
+
+/**
+ * memory_failure_queue() - queue a memory error for handling in process
+ * context
+ * @pfn: the corrupted page
+ * @flags: MF_* flags (MF_SOFT_OFFLINE asks for a soft offline)
+ *
+ * Context: Any context but NMI.
+ */
+void memory_failure_queue(unsigned long pfn, int flags)
+{
+	struct mf_queue_entry e = { .pfn = pfn, .flags = flags };
+	struct mf_queue_spill *spill;
+	struct mf_queue *q;
+	unsigned long irqflags;
+	bool queued;
+
+	q = &get_cpu_var(mf_queue);
+	raw_spin_lock_irqsave(&q->lock, irqflags);
+	queued = kfifo_put(&q->ring, e);
+	raw_spin_unlock_irqrestore(&q->lock, irqflags);
+	if (!queued) {
+		spill = kmalloc(sizeof(*spill), GFP_ATOMIC | __GFP_NOWARN);
+		if (spill) {
+			spill->entry = e;
+			llist_add(&spill->node, &q->spill);
+			queued = true;
+		} else {
+			atomic_long_inc(&q->lost);
+		}
+	}
+	if (queued)
+		schedule_work_on(smp_processor_id(), &q->work);
+	put_cpu_var(mf_queue);
+	if (!queued)
+		pr_err("buffer overflow when queuing memory failure at %#lx\n",
+		       pfn);
+}
+EXPORT_SYMBOL_GPL(memory_failure_queue);
+
+static void mf_queue_drain(struct mf_queue *q)
+{
+	struct mf_queue_spill *spill, *next;
+	struct mf_queue_entry e;
+	struct llist_node *list;
+	unsigned long irqflags;
+	long lost;
+	bool got;
+
+	for (;;) {
+		raw_spin_lock_irqsave(&q->lock, irqflags);
+		got = kfifo_get(&q->ring, &e);
+		raw_spin_unlock_irqrestore(&q->lock, irqflags);
+		if (!got)
+			break;
+		mf_queue_dispatch(&e);
+	}
+
+	/* The spill list is LIFO; reverse it to keep arrival order. */
+	list = llist_reverse_order(llist_del_all(&q->spill));
+	llist_for_each_entry_safe(spill, next, list, node) {
+		mf_queue_dispatch(&spill->entry);
+		kfree(spill);
+	}
+
+	lost = atomic_long_xchg(&q->lost, 0);
+	if (lost)
+		pr_err("%ld queued memory errors lost: no memory to queue them\n",
+		       lost);
+}
+
+static void mf_queue_work(struct work_struct *work)
+{
+	mf_queue_drain(container_of(work, struct mf_queue, work));
+}
+
+/**
+ * memory_failure_queue_kick() - handle the queued errors of a CPU now
+ * @cpu: the CPU whose queue to drain
+ *
+ * Used on the way back to user space after a machine check, so that the
+ * errors are handled before the task runs again.
+ *
+ * Context: Process context; may sleep.
+ */
+void memory_failure_queue_kick(int cpu)
+{
+	struct mf_queue *q = &per_cpu(mf_queue, cpu);
+
+	cancel_work_sync(&q->work);
+	mf_queue_drain(q);
+}
+
+#if IS_ENABLED(CONFIG_KUNIT)
+unsigned int mf_queue_capacity(void)
+{
+	return MF_QUEUE_RING_SIZE;
+}
+EXPORT_SYMBOL_IF_KUNIT(mf_queue_capacity);
+#endif
+
+static struct ctl_table mf_core_sysctls[] = {
+	{
+		.procname	= "memory_failure_recovery",
+		.data		= &sysctl_memory_failure_recovery,
+		.maxlen		= sizeof(sysctl_memory_failure_recovery),
+		.mode		= 0644,
+		.proc_handler	= proc_dointvec_minmax,
+		.extra1		= SYSCTL_ZERO,
+		.extra2		= SYSCTL_ONE,
+	},
+};
+
+static int __init memory_failure_init(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct mf_queue *q = &per_cpu(mf_queue, cpu);
+
+		INIT_KFIFO(q->ring);
+		init_llist_head(&q->spill);
+		raw_spin_lock_init(&q->lock);
+		atomic_long_set(&q->lost, 0);
+		INIT_WORK(&q->work, mf_queue_work);
+	}
+	register_sysctl_init("vm", mf_core_sysctls);
+	return 0;
+}
+core_initcall(memory_failure_init);

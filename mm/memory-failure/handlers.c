@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The page-state table: which recovery action each kind of page gets.
+ */
+#define pr_fmt(fmt) "Memory failure: " fmt
+
+#include <linux/memcontrol.h>
+#include <linux/mm.h>
+#include <linux/mm_inline.h>
+#include <linux/pagemap.h>
+#include <linux/shmem_fs.h>
+#include <linux/swap.h>
+
+#include "../internal.h"
+#include "../swap.h"
+#include "memory-failure.h"
+
+/*
+ * mf_has_extra_refs - whether someone besides us still holds the page
+ *
+ * We hold one reference; a page-cache folio of shmem holds one per page
+ * for its mapping (@extra_pins), which the caller could not drop.
+ */
+VISIBLE_IF_KUNIT bool mf_has_extra_refs(const struct mf_page_state *ps,
+					struct page *page, bool extra_pins)
+{
+	int users = page_count(page) - 1;
+
+	if (extra_pins)
+		users -= folio_nr_pages(page_folio(page));
+	if (users <= 0)
+		return false;
+	pr_err("%#lx: %s still referenced by %d users\n", page_to_pfn(page),
+	       mf_page_type_name(ps->type), users);
+	return true;
+}
+EXPORT_SYMBOL_IF_KUNIT(mf_has_extra_refs);
+
+/* Take a folio off its LRU list and drop the LRU's reference. */
+static bool mf_isolate_from_lru(struct folio *folio)
+{
+	if (!folio_isolate_lru(folio))
+		return false;
+	folio_clear_active(folio);
+	folio_clear_unevictable(folio);
+	mem_cgroup_uncharge(folio);
+	/* folio_isolate_lru() took a reference for us: drop it. */
+	folio_put(folio);
+	return true;
+}
+
+/* Remove a page-cache folio from its file, so the file forgets the data. */
+static enum mf_result mf_truncate(struct folio *folio, unsigned long pfn,
+				  struct address_space *mapping)
+{
+	int err;
+
+	if (!mapping->a_ops->error_remove_folio) {
+		if (mapping_evict_folio(mapping, folio))
+			return MF_RECOVERED;
+		pr_info("%#lx: Failed to invalidate\n", pfn);
+		return MF_FAILED;
+	}
+
+	err = mapping->a_ops->error_remove_folio(mapping, folio);
+	if (err) {
+		pr_info("%#lx: Failed to punch page: %d\n", pfn, err);
+		return MF_FAILED;
+	}
+	if (!filemap_release_folio(folio, GFP_NOIO)) {
+		pr_info("%#lx: failed to release buffers\n", pfn);
+		return MF_FAILED;
+	}
+	return MF_RECOVERED;
+}
+
+static void mf_check_locked(struct folio *folio)
+{
+	VM_WARN_ON_ONCE_FOLIO(!folio_test_locked(folio), folio);
+}
+
+/* Kernel-owned pages: nothing we can take away from their owner. */
+static enum mf_result mf_handle_kernel(const struct mf_page_state *ps,
+				       struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	mf_check_locked(folio);
+	folio_unlock(folio);
+	return MF_IGNORED;
+}
+
+static enum mf_result mf_handle_unknown(const struct mf_page_state *ps,
+					struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	mf_check_locked(folio);
+	pr_err("%#lx: Unknown page state\n", page_to_pfn(page));
+	folio_unlock(folio);
+	return MF_IGNORED;
+}
+
+/*
+ * A clean page: anonymous memory is already unmapped and its users
+ * signalled; page cache is dropped, so the next read comes from disk.
+ */
+static enum mf_result mf_handle_clean(const struct mf_page_state *ps,
+				      struct page *page)
+{
+	struct folio *folio = page_folio(page);
+	struct address_space *mapping;
+	enum mf_result result;
+	bool extra_pins = false;
+
+	mf_check_locked(folio);
+	mf_isolate_from_lru(folio);
+
+	if (folio_test_anon(folio)) {
+		folio_unlock(folio);
+		return MF_RECOVERED;
+	}
+
+	mapping = folio_mapping(folio);
+	if (!mapping) {
+		/* Truncated already, or something we do not understand. */
+		folio_unlock(folio);
+		return MF_FAILED;
+	}
+
+	/* shmem keeps its page-cache references until the file goes. */
+	extra_pins = shmem_mapping(mapping);
+	result = mf_truncate(folio, page_to_pfn(page), mapping);
+	if (mf_has_extra_refs(ps, page, extra_pins))
+		result = MF_FAILED;
+	folio_unlock(folio);
+	return result;
+}
+
+/*
+ * A dirty page-cache page: the data is lost.  Record -EIO on the mapping,
+ * so that fsync() and friends report the loss, then drop the page.
+ */
+static enum mf_result mf_handle_dirty(const struct mf_page_state *ps,
+				      struct page *page)
+{
+	struct address_space *mapping = folio_mapping(page_folio(page));
+
+	if (mapping)
+		mapping_set_error(mapping, -EIO);
+	return mf_handle_clean(ps, page);
+}
+
+/*
+ * A dirty swap-cache page: the only copy.  Keep it in the swap cache,
+ * poisoned, so that whoever swaps it in gets SIGBUS (a delayed kill).
+ */
+static enum mf_result mf_handle_swapcache_dirty(const struct mf_page_state *ps,
+						struct page *page)
+{
+	struct folio *folio = page_folio(page);
+	enum mf_result result;
+
+	mf_check_locked(folio);
+	folio_clear_dirty(folio);
+	folio_clear_uptodate(folio);
+	result = mf_isolate_from_lru(folio) ? MF_DELAYED : MF_FAILED;
+	folio_unlock(folio);
+
+	/* The swap cache keeps its references while the entry lives. */
+	if (mf_has_extra_refs(ps, page, result == MF_DELAYED))
+		result = MF_FAILED;
+	return result;
+}
+
+/* A clean swap-cache page: the swap device has the data, drop ours. */
+static enum mf_result mf_handle_swapcache_clean(const struct mf_page_state *ps,
+						struct page *page)
+{
+	struct folio *folio = page_folio(page);
+	enum mf_result result;
+
+	mf_check_locked(folio);
+	delete_from_swap_cache(folio);
+	result = mf_isolate_from_lru(folio) ? MF_RECOVERED : MF_FAILED;
+	folio_unlock(folio);
+
+	if (mf_has_extra_refs(ps, page, false))
+		result = MF_FAILED;
+	return result;
+}
+
+/*
+ * A hugetlb folio (the only large folio left after splitting).  In a file
+ * it is removed from the file; an anonymous or free one is dissolved, so
+ * the healthy base pages around the bad one go back to the allocator.
+ */
+static enum mf_result mf_handle_huge(const struct mf_page_state *ps,
+				     struct page *page)
+{
+	struct folio *folio = page_folio(page);
+	struct address_space *mapping;
+	enum mf_result result;
+	bool extra_pins = false;
+
+	mf_check_locked(folio);
+	mapping = folio_mapping(folio);
+	if (mapping) {
+		result = mf_truncate(folio, page_to_pfn(page), mapping);
+		extra_pins = true;
+		folio_unlock(folio);
+	} else {
+		folio_unlock(folio);
+		/* Drop our reference so the folio can be freed and dissolved. */
+		folio_put(folio);
+		if (mf_take_off_free_page(page) > 0) {
+			page_ref_inc(page);
+			result = MF_RECOVERED;
+		} else {
+			result = MF_FAILED;
+		}
+	}
+
+	if (mf_has_extra_refs(ps, page, extra_pins))
+		result = MF_FAILED;
+	return result;
+}
+
+#define MF_DIRTY	BIT(PG_dirty)
+#define MF_SWAPCACHE	(BIT(PG_swapcache) | BIT(PG_swapbacked))
+#define MF_UNEVICTABLE	BIT(PG_unevictable)
+#define MF_MLOCKED	BIT(PG_mlocked)
+#define MF_LRU		BIT(PG_lru)
+#define MF_HEAD		BIT(PG_head)
+#define MF_RESERVED	BIT(PG_reserved)
+
+/*
+ * The first row whose mask matches wins, so specific kinds come before
+ * general ones; the last row matches everything.
+ */
+static const struct mf_page_state mf_page_states[] = {
+	{ MF_RESERVED, MF_RESERVED, MF_MSG_KERNEL, mf_handle_kernel },
+	{ MF_HEAD, MF_HEAD, MF_MSG_HUGE, mf_handle_huge },
+	{ MF_SWAPCACHE | MF_DIRTY, MF_SWAPCACHE | MF_DIRTY,
+	  MF_MSG_DIRTY_SWAPCACHE, mf_handle_swapcache_dirty },
+	{ MF_SWAPCACHE | MF_DIRTY, MF_SWAPCACHE,
+	  MF_MSG_CLEAN_SWAPCACHE, mf_handle_swapcache_clean },
+	{ MF_MLOCKED | MF_DIRTY, MF_MLOCKED | MF_DIRTY,
+	  MF_MSG_DIRTY_MLOCKED_LRU, mf_handle_dirty },
+	{ MF_MLOCKED | MF_DIRTY, MF_MLOCKED,
+	  MF_MSG_CLEAN_MLOCKED_LRU, mf_handle_clean },
+	{ MF_UNEVICTABLE | MF_DIRTY, MF_UNEVICTABLE | MF_DIRTY,
+	  MF_MSG_DIRTY_UNEVICTABLE_LRU, mf_handle_dirty },
+	{ MF_UNEVICTABLE | MF_DIRTY, MF_UNEVICTABLE,
+	  MF_MSG_CLEAN_UNEVICTABLE_LRU, mf_handle_clean },
+	{ MF_LRU | MF_DIRTY, MF_LRU | MF_DIRTY, MF_MSG_DIRTY_LRU,
+	  mf_handle_dirty },
+	{ MF_LRU | MF_DIRTY, MF_LRU, MF_MSG_CLEAN_LRU, mf_handle_clean },
+	{ 0, 0, MF_MSG_UNKNOWN, mf_handle_unknown },
+};
+
+/*
+ * mf_classify - the page-state row for a set of page flags
+ *
+ * Return: the first matching row; the last row matches any flags.
+ */
+VISIBLE_IF_KUNIT const struct mf_page_state *mf_classify(unsigned long flags)
+{
+	const struct mf_page_state *ps = mf_page_states;
+
+	while ((flags & ps->mask) != ps->value)
+		ps++;
+	return ps;
+}
+EXPORT_SYMBOL_IF_KUNIT(mf_classify);
+
+/**
+ * mf_handle_page_state() - classify a poisoned page, recover it, report
+ * @pfn: the page's PFN
+ * @page: the page, pinned, with its folio locked
+ * @old_flags: the folio's flags before it was unmapped
+ *
+ * The page is classified by its current flags; if those say nothing (the
+ * unmap may have cleared them), by @old_flags plus the current dirty bit.
+ *
+ * Context: Process context, mf_mutex held.  The folio lock is released
+ * before return.
+ * Return: as mf_report().
+ */
+int mf_handle_page_state(unsigned long pfn, struct page *page,
+			 unsigned long old_flags)
+{
+	const struct mf_page_state *ps;
+
+	lockdep_assert_held(&mf_mutex);
+	ps = mf_classify(page->flags);
+	if (!ps->mask)
+		ps = mf_classify(old_flags | (page->flags & MF_DIRTY));
+	return mf_report(pfn, ps->type, ps->handle(ps, page));
+}

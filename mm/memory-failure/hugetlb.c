@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Memory errors in hugetlb folios.
+ *
+ * A hugetlb folio cannot be split, so it is handled whole: PG_hwpoison is
+ * set on the head page, and which base pages are actually bad is recorded
+ * in a list hung off the folio (folio->_hugetlb_hwpoison).  When the folio
+ * is freed or dissolved, the mark moves from the head to exactly those
+ * pages, and the healthy rest returns to the allocator.  If a record cannot
+ * be allocated the folio is flagged "raw hwp unreliable" and is never
+ * dissolved: losing the whole folio is better than reusing a bad page.
+ */
+#define pr_fmt(fmt) "Memory failure: " fmt
+
+#include <linux/hugetlb.h>
+#include <linux/llist.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+
+#include "../internal.h"
+#include "memory-failure.h"
+
+/* One known-bad base page of a hugetlb folio. */
+struct mf_raw_error {
+	struct llist_node node;
+	struct page *page;
+};
+
+static struct llist_head *mf_raw_errors(struct folio *folio)
+{
+	return (struct llist_head *)&folio->_hugetlb_hwpoison;
+}
+
+/**
+ * is_raw_hwpoison_page_in_hugepage() - whether a base page is known bad
+ * @page: a page, possibly in a hugetlb folio
+ *
+ * Lets hugetlbfs read around the bad pages of a poisoned folio.
+ *
+ * Context: Process context; takes mf_mutex for a hugetlb folio.
+ * Return: true if @page itself is hwpoisoned (or, for a hugetlb folio
+ * whose records are incomplete, if the folio is).
+ */
+bool is_raw_hwpoison_page_in_hugepage(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+	struct mf_raw_error *e;
+	bool found = false;
+
+	if (!folio_test_hwpoison(folio))
+		return false;
+	if (!folio_test_hugetlb(folio))
+		return PageHWPoison(page);
+	if (folio_test_hugetlb_raw_hwp_unreliable(folio))
+		return true;
+
+	mutex_lock(&mf_mutex);
+	llist_for_each_entry(e, mf_raw_errors(folio)->first, node) {
+		if (e->page == page) {
+			found = true;
+			break;
+		}
+	}
+	mutex_unlock(&mf_mutex);
+	return found;
+}
+
+/*
+ * Free the records of @folio.  With @to_pages, mark each recorded page
+ * instead (the folio is being broken up); otherwise the pages are healthy
+ * again (unpoison), so take them out of the counters.
+ */
+static unsigned long mf_free_records(struct folio *folio, bool to_pages)
+{
+	struct mf_raw_error *e, *next;
+	struct llist_node *head;
+	unsigned long nr = 0;
+
+	head = llist_del_all(mf_raw_errors(folio));
+	llist_for_each_entry_safe(e, next, head, node) {
+		if (to_pages)
+			SetPageHWPoison(e->page);
+		else
+			num_poisoned_pages_sub(page_to_pfn(e->page), 1);
+		kfree(e);
+		nr++;
+	}
+	return nr;
+}
+
+/**
+ * mf_hugetlb_drop_records() - forget the bad pages of a hugetlb folio
+ * @folio: the folio being unpoisoned
+ *
+ * Context: mf_mutex held.
+ * Return: the number of records dropped (and uncounted); 0 when the
+ * records are incomplete and the folio must stay poisoned.
+ */
+unsigned long mf_hugetlb_drop_records(struct folio *folio)
+{
+	lockdep_assert_held(&mf_mutex);
+	if (folio_test_hugetlb_raw_hwp_unreliable(folio))
+		return 0;
+	return mf_free_records(folio, false);
+}
+
+/**
+ * folio_clear_hugetlb_hwpoison() - move a hugetlb folio's mark to its pages
+ * @folio: a hwpoisoned hugetlb folio about to be freed to the buddy
+ *
+ * Called by mm/hugetlb.c.  Without reliable records, or while the vmemmap
+ * of the tail pages is shared (optimised), the folio keeps its mark and is
+ * not freed.
+ *
+ * Context: Any context that may sleep.
+ */
+void folio_clear_hugetlb_hwpoison(struct folio *folio)
+{
+	if (folio_test_hugetlb_raw_hwp_unreliable(folio))
+		return;
+	if (folio_test_hugetlb_vmemmap_optimized(folio))
+		return;
+	folio_clear_hwpoison(folio);
+	mf_free_records(folio, true);
+}
+
+/* What mf_hugetlb_grab() found. */
+enum mf_huge_state {
+	MF_HUGE_NONE,		/* not a hugetlb page */
+	MF_HUGE_FREE,		/* a free hugetlb folio */
+	MF_HUGE_IN_USE,		/* in use; we hold a reference */
+	MF_HUGE_FOLIO_MARKED,	/* the folio was poisoned before */
+	MF_HUGE_PAGE_MARKED,	/* this very page was poisoned before */
+	MF_HUGE_BUSY,		/* in transition (being allocated or freed) */
+};
+
+/*
+ * Record @page as bad in @folio and mark the folio.  Returns
+ * MF_HUGE_PAGE_MARKED if the page was known, MF_HUGE_FOLIO_MARKED if the
+ * folio was marked before, otherwise MF_HUGE_NONE.
+ */
+static enum mf_huge_state mf_record_error(struct folio *folio,
+					  struct page *page)
+{
+	enum mf_huge_state state = MF_HUGE_NONE;
+	struct mf_raw_error *e;
+
+	lockdep_assert_held(&hugetlb_lock);
+	if (folio_test_set_hwpoison(folio))
+		state = MF_HUGE_FOLIO_MARKED;
+	if (folio_test_hugetlb_raw_hwp_unreliable(folio))
+		return MF_HUGE_FOLIO_MARKED;
+	llist_for_each_entry(e, mf_raw_errors(folio)->first, node)
+		if (e->page == page)
+			return MF_HUGE_PAGE_MARKED;
+
+	e = kmalloc(sizeof(*e), GFP_ATOMIC);
+	if (e) {
+		e->page = page;
+		llist_add(&e->node, mf_raw_errors(folio));
+	} else {
+		/* Without a full record no page of the folio is safe. */
+		folio_set_hugetlb_raw_hwp_unreliable(folio);
+		mf_free_records(folio, false);
+	}
+	return state;
+}
+
+/*
+ * Find out what the hugetlb folio of @pfn is doing, pin it if in use, and
+ * record the error.  Under hugetlb_lock, so the folio cannot change kind.
+ */
+static enum mf_huge_state mf_hugetlb_grab(unsigned long pfn, int flags,
+					  bool *stopped_migration)
+{
+	struct page *page = pfn_to_page(pfn);
+	enum mf_huge_state state, rec;
+	struct folio *folio;
+	bool pinned = false;
+
+	spin_lock_irq(&hugetlb_lock);
+	folio = page_folio(page);
+	if (!folio_test_hugetlb(folio)) {
+		state = MF_HUGE_NONE;
+		goto unlock;
+	}
+	if (flags & MF_COUNT_INCREASED) {
+		state = MF_HUGE_IN_USE;
+		pinned = true;
+	} else if (folio_test_hugetlb_freed(folio)) {
+		state = MF_HUGE_FREE;
+	} else if (folio_test_hugetlb_migratable(folio)) {
+		pinned = folio_try_get(folio);
+		state = pinned ? MF_HUGE_IN_USE : MF_HUGE_FREE;
+	} else {
+		/* Only the second, no-retry attempt records a busy folio. */
+		state = MF_HUGE_BUSY;
+		if (!(flags & MF_NO_RETRY))
+			goto unlock;
+	}
+
+	rec = mf_record_error(folio, page);
+	if (rec != MF_HUGE_NONE) {
+		state = rec;
+		goto unlock;
+	}
+
+	/* Keep memory hot-remove from migrating the poisoned folio. */
+	if (pinned && folio_test_hugetlb_migratable(folio)) {
+		folio_clear_hugetlb_migratable(folio);
+		*stopped_migration = true;
+	}
+	spin_unlock_irq(&hugetlb_lock);
+	return state;
+
+unlock:
+	spin_unlock_irq(&hugetlb_lock);
+	if (pinned)
+		folio_put(folio);
+	return state;
+}
+
+/* The error was poisoned before: report it, and signal the reader. */
+static int mf_hugetlb_marked(unsigned long pfn, int flags,
+			     enum mf_huge_state state)
+{
+	int ret = -EHWPOISON;
+
+	if (flags & MF_ACTION_REQUIRED)
+		ret = mf_kill_accessing_task(current, pfn, flags);
+	if (state == MF_HUGE_PAGE_MARKED)
+		mf_report(pfn, MF_MSG_ALREADY_POISONED, MF_FAILED);
+	else
+		mf_report(pfn, MF_MSG_HUGE, MF_FAILED);
+	return ret;
+}
+
+/**
+ * mf_hugetlb_failure() - handle an error in a hugetlb folio
+ * @pfn: the corrupted page
+ * @flags: MF_* flags
+ * @handled: set to false when @pfn is not in a hugetlb folio, and the
+ *	caller handles it as a base page
+ *
+ * Context: Process context, mf_mutex held.
+ * Return: as memory_failure().
+ */
+int mf_hugetlb_failure(unsigned long pfn, int flags, bool *handled)
+{
+	struct page *page = pfn_to_page(pfn);
+	bool stopped_migration = false;
+	enum mf_huge_state state;
+	unsigned long old_flags;
+	enum mf_result result;
+	struct folio *folio;
+
+	lockdep_assert_held(&mf_mutex);
+	*handled = true;
+
+	state = mf_hugetlb_grab(pfn, flags, &stopped_migration);
+	if (state == MF_HUGE_BUSY && !(flags & MF_NO_RETRY))
+		state = mf_hugetlb_grab(pfn, flags | MF_NO_RETRY,
+					&stopped_migration);
+
+	switch (state) {
+	case MF_HUGE_NONE:
+		*handled = false;
+		return 0;
+	case MF_HUGE_BUSY:
+		return mf_report(pfn, MF_MSG_GET_HWPOISON, MF_IGNORED);
+	case MF_HUGE_FOLIO_MARKED:
+	case MF_HUGE_PAGE_MARKED:
+		return mf_hugetlb_marked(pfn, flags, state);
+	case MF_HUGE_FREE:
+	case MF_HUGE_IN_USE:
+		break;
+	}
+
+	folio = page_folio(page);
+	folio_lock(folio);
+
+	if (hwpoison_filter(page)) {
+		/* Undo all of it: the mark, the record, the pin. */
+		folio_clear_hugetlb_hwpoison(folio);
+		if (stopped_migration)
+			folio_set_hugetlb_migratable(folio);
+		folio_unlock(folio);
+		if (state == MF_HUGE_IN_USE)
+			folio_put(folio);
+		return -EOPNOTSUPP;
+	}
+
+	if (state == MF_HUGE_FREE) {
+		folio_unlock(folio);
+		if (mf_take_off_free_page(page) > 0) {
+			page_ref_inc(page);
+			result = MF_RECOVERED;
+		} else {
+			result = MF_FAILED;
+		}
+		return mf_report(pfn, MF_MSG_FREE_HUGE, result);
+	}
+
+	old_flags = folio->flags;
+	if (!mf_unmap_user_mappings(folio, page, pfn, flags)) {
+		folio_unlock(folio);
+		return mf_report(pfn, MF_MSG_UNMAP_FAILED, MF_FAILED);
+	}
+	return mf_handle_page_state(pfn, page, old_flags);
+}

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The debugfs hwpoison/ injector: software memory errors for testing.
+ *
+ * corrupt-pfn and unpoison-pfn take a PFN; the corrupt-filter-* files
+ * restrict which pages corrupt-pfn really poisons (filter.c).
+ */
+#define pr_fmt(fmt) "Memory failure: " fmt
+
+#include <linux/capability.h>
+#include <linux/debugfs.h>
+#include <linux/hugetlb.h>
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+
+#include "../internal.h"
+#include "memory-failure.h"
+
+static struct dentry *mf_inject_dir;
+
+/*
+ * A racy early look at the filter, before memory_failure() marks the
+ * page: the filter only understands LRU, hugetlb and free pages, and a
+ * filtered-out page must never see PG_hwpoison, even briefly.
+ */
+static bool mf_inject_filtered_out(unsigned long pfn)
+{
+	struct page *p = pfn_to_page(pfn);
+	struct folio *folio = page_folio(p);
+
+	shake_folio(folio);
+	if (!folio_test_lru(folio) && !folio_test_hugetlb(folio) &&
+	    !is_free_buddy_page(p))
+		return true;
+	return hwpoison_filter(&folio->page) != 0;
+}
+
+static int mf_inject_write(void *data, u64 val)
+{
+	unsigned long pfn = val;
+	int ret;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (val != pfn || !pfn_valid(pfn))
+		return -ENXIO;
+
+	/* Filtered injections succeed without doing anything. */
+	if (hwpoison_filter_enable && mf_inject_filtered_out(pfn))
+		return 0;
+
+	pr_info("Injecting memory failure at pfn %#lx\n", pfn);
+	ret = memory_failure(pfn, MF_SW_SIMULATED);
+	return ret == -EOPNOTSUPP ? 0 : ret;
+}
+
+static int mf_unpoison_write(void *data, u64 val)
+{
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	if (val != (unsigned long)val)
+		return -ENXIO;
+	return unpoison_memory(val);
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(mf_inject_fops, NULL, mf_inject_write, "%lli\n");
+DEFINE_DEBUGFS_ATTRIBUTE(mf_unpoison_fops, NULL, mf_unpoison_write, "%lli\n");
+
+static int __init mf_inject_init(void)
+{
+	struct dentry *dir = debugfs_create_dir("hwpoison", NULL);
+
+	mf_inject_dir = dir;
+	debugfs_create_file("corrupt-pfn", 0200, dir, NULL, &mf_inject_fops);
+	debugfs_create_file("unpoison-pfn", 0200, dir, NULL, &mf_unpoison_fops);
+	debugfs_create_u32("corrupt-filter-enable", 0600, dir,
+			   &hwpoison_filter_enable);
+	debugfs_create_u32("corrupt-filter-dev-major", 0600, dir,
+			   &hwpoison_filter_dev_major);
+	debugfs_create_u32("corrupt-filter-dev-minor", 0600, dir,
+			   &hwpoison_filter_dev_minor);
+	debugfs_create_u64("corrupt-filter-flags-mask", 0600, dir,
+			   &hwpoison_filter_flags_mask);
+	debugfs_create_u64("corrupt-filter-flags-value", 0600, dir,
+			   &hwpoison_filter_flags_value);
+	if (IS_ENABLED(CONFIG_MEMCG))
+		debugfs_create_u64("corrupt-filter-memcg", 0600, dir,
+				   &hwpoison_filter_memcg);
+	return 0;
+}
+
+static void __exit mf_inject_exit(void)
+{
+	/* Nobody is left to turn the filter off once the files are gone. */
+	hwpoison_filter_enable = 0;
+	debugfs_remove_recursive(mf_inject_dir);
+}
+
+module_init(mf_inject_init);
+module_exit(mf_inject_exit);
+MODULE_DESCRIPTION("Software memory error injector (hwpoison)");
+MODULE_LICENSE("GPL");

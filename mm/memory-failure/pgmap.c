@@ -1,0 +1,199 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Memory errors in device memory (ZONE_DEVICE): persistent memory mapped
+ * through DAX, and other pages whose struct page belongs to a dev_pagemap.
+ *
+ * Such pages are not in the page cache nor on the LRU; their owner (the
+ * pagemap's memory_failure operation, usually a file system) knows who
+ * uses them.  Without an owner's handler we unmap the page and kill its
+ * users, as the data cannot be recovered.
+ */
+#define pr_fmt(fmt) "Memory failure: " fmt
+
+#include <linux/dax.h>
+#include <linux/memremap.h>
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+
+#include "../internal.h"
+#include "memory-failure.h"
+
+/**
+ * mf_devmap_shift() - the size of the mapping of a device page
+ * @vma: a VMA mapping the page
+ * @addr: the page's address in @vma
+ *
+ * Device memory may be mapped by PUD, PMD or PTE.
+ *
+ * Context: The caller holds the rmap lock that keeps @vma alive.
+ * Return: PUD_SHIFT, PMD_SHIFT or PAGE_SHIFT, or 0 when @addr is not
+ * mapped by a devmap entry.
+ */
+short mf_devmap_shift(struct vm_area_struct *vma, unsigned long addr)
+{
+	short shift = 0;
+	pgd_t *pgd;
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t *pmd;
+	pte_t *pte;
+
+	pgd = pgd_offset(vma->vm_mm, addr);
+	if (!pgd_present(*pgd))
+		return 0;
+	p4d = p4d_offset(pgd, addr);
+	if (!p4d_present(*p4d))
+		return 0;
+	pud = pud_offset(p4d, addr);
+	if (!pud_present(*pud))
+		return 0;
+	if (pud_devmap(*pud))
+		return PUD_SHIFT;
+	pmd = pmd_offset(pud, addr);
+	if (!pmd_present(*pmd))
+		return 0;
+	if (pmd_devmap(*pmd))
+		return PMD_SHIFT;
+	pte = pte_offset_map(pmd, addr);
+	if (!pte)
+		return 0;
+	if (pte_present(ptep_get(pte)) && pte_devmap(ptep_get(pte)))
+		shift = PAGE_SHIFT;
+	pte_unmap(pte);
+	return shift;
+}
+
+/*
+ * Zap every mapping of the file range the victims map, sized by the
+ * largest mapping among them, then signal them.
+ */
+static void mf_unmap_range_and_kill(struct list_head *victims,
+				    unsigned long pfn,
+				    struct address_space *mapping,
+				    pgoff_t index, int flags)
+{
+	unsigned long size = 0;
+	struct mf_victim *v;
+
+	list_for_each_entry(v, victims, node)
+		if (v->shift)
+			size = max(size, 1UL << v->shift);
+	if (size) {
+		loff_t start = ((loff_t)index << PAGE_SHIFT) & ~(size - 1);
+
+		unmap_mapping_range(mapping, start, size, 0);
+	}
+	mf_kill_victims(victims, flags & MF_MUST_KILL, pfn, flags);
+}
+
+/* No owner handler: poison, unmap and kill whoever maps the page. */
+static int mf_pgmap_kill_users(unsigned long pfn, int flags,
+			       struct dev_pagemap *pgmap)
+{
+	struct folio *folio = pfn_folio(pfn);
+	LIST_HEAD(victims);
+	dax_entry_t cookie;
+	int ret = 0;
+
+	/* Pins the page's file mapping while we look at it. */
+	cookie = dax_lock_folio(folio);
+	if (!cookie)
+		return -EBUSY;
+
+	if (hwpoison_filter(&folio->page)) {
+		ret = -EOPNOTSUPP;
+		goto unlock;
+	}
+	/* Device-private memory is not CPU-addressable: not ours to handle. */
+	if (pgmap->type == MEMORY_DEVICE_PRIVATE ||
+	    pgmap->type == MEMORY_DEVICE_COHERENT) {
+		ret = -ENXIO;
+		goto unlock;
+	}
+
+	SetPageHWPoison(&folio->page);
+	flags |= MF_ACTION_REQUIRED | MF_MUST_KILL;
+	mf_collect_victims(folio, &folio->page, &victims, true);
+	mf_unmap_range_and_kill(&victims, pfn, folio->mapping, folio->index,
+				flags);
+unlock:
+	dax_unlock_folio(folio, cookie);
+	return ret;
+}
+
+/**
+ * mf_dev_pagemap_failure() - handle an error in device memory
+ * @pfn: the corrupted page
+ * @flags: MF_* flags
+ * @pgmap: the page's pagemap, referenced; the reference is dropped
+ *
+ * Context: Process context, mf_mutex held.
+ * Return: 0 when handled, -EOPNOTSUPP when the filter vetoed it, another
+ * negative errno when it could not be handled.
+ */
+int mf_dev_pagemap_failure(unsigned long pfn, int flags,
+			   struct dev_pagemap *pgmap)
+{
+	int ret = -ENXIO;
+
+	lockdep_assert_held(&mf_mutex);
+	if (!pgmap_pfn_valid(pgmap, pfn))
+		goto out;
+
+	if (pgmap_has_memory_failure(pgmap)) {
+		ret = pgmap->ops->memory_failure(pgmap, pfn, 1, flags);
+		/* The owner may decline, leaving it to the generic way. */
+		if (ret != -EOPNOTSUPP)
+			goto out;
+	}
+	ret = mf_pgmap_kill_users(pfn, flags, pgmap);
+out:
+	put_dev_pagemap(pgmap);
+	if (ret != -EOPNOTSUPP)
+		mf_report(pfn, MF_MSG_DAX, ret ? MF_FAILED : MF_RECOVERED);
+	return ret;
+}
+
+#ifdef CONFIG_FS_DAX
+/**
+ * mf_dax_kill_procs() - kill the users of a damaged fsdax file range
+ * @mapping: the file
+ * @index: first page offset of the range
+ * @count: number of pages
+ * @mf_flags: MF_* flags; MF_MEM_PRE_REMOVE when the device is going away
+ *	(then every user is killed and the pages are not marked)
+ *
+ * Called by file systems from their notify_failure operation.
+ *
+ * Context: Process context.
+ * Return: 0, or -EBUSY when a DAX entry could not be locked.
+ */
+int mf_dax_kill_procs(struct address_space *mapping, pgoff_t index,
+		      unsigned long count, int mf_flags)
+{
+	bool pre_remove = mf_flags & MF_MEM_PRE_REMOVE;
+	pgoff_t end = index + count;
+	LIST_HEAD(victims);
+	dax_entry_t cookie;
+	struct page *page;
+
+	mf_flags |= MF_ACTION_REQUIRED | MF_MUST_KILL;
+	for (; index < end; index++) {
+		page = NULL;
+		cookie = dax_lock_mapping_entry(mapping, index, &page);
+		if (!cookie)
+			return -EBUSY;
+		if (page) {
+			if (!pre_remove)
+				SetPageHWPoison(page);
+			mf_collect_mapping_victims(mapping, index, page,
+						   &victims, pre_remove);
+			mf_unmap_range_and_kill(&victims, page_to_pfn(page),
+						mapping, index, mf_flags);
+		}
+		dax_unlock_mapping_entry(mapping, index, cookie);
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(mf_dax_kill_procs);
+#endif

@@ -1,0 +1,247 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Counters and reporting of the hwpoison core.
+ *
+ * Three counters describe poisoned memory, and they must agree:
+ *
+ * - num_poisoned_pages (HardwareCorrupted in /proc/meminfo) is the number of
+ *   base pages that carry PG_hwpoison because of us, right now.  It goes up
+ *   once per page we mark, down when unpoison, memory hot-remove or the
+ *   freeing of a hugetlb folio clears the mark.
+ * - memory_block::nr_hwpoison (drivers/base/memory.c) is the same number
+ *   split by memory block, so that offlining and onlining a block can tell
+ *   whether it holds poisoned pages.  It moves together with
+ *   num_poisoned_pages, except where the caller passes pfn -1UL because the
+ *   block is already gone (hot-remove).
+ * - pglist_data::mf_stats counts handled errors per node: every report
+ *   other than "already poisoned" adds one to total and one to the result.
+ *   These are event counts: they never go down, so total always equals
+ *   ignored + failed + delayed + recovered.
+ *
+ * Hence, while no memory is hot-removed: num_poisoned_pages equals the sum
+ * of nr_hwpoison over all blocks, and is at most the sum of total over all
+ * nodes plus the pages retired by soft offline.
+ */
+#define pr_fmt(fmt) "Memory failure: " fmt
+
+#include <linux/device.h>
+#include <linux/memory.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/node.h>
+
+#include <ras/ras_event.h>
+
+#include "memory-failure.h"
+
+atomic_long_t num_poisoned_pages __read_mostly = ATOMIC_LONG_INIT(0);
+
+/**
+ * num_poisoned_pages_inc() - account one newly hwpoisoned page
+ * @pfn: the page
+ *
+ * Context: Any context.
+ */
+void num_poisoned_pages_inc(unsigned long pfn)
+{
+	atomic_long_inc(&num_poisoned_pages);
+	memblk_nr_poison_inc(pfn);
+}
+
+/**
+ * num_poisoned_pages_sub() - account pages that are no longer hwpoisoned
+ * @pfn: first page, or -1UL when its memory block is gone (hot-remove)
+ * @nr: number of pages
+ *
+ * Context: Any context.
+ */
+void num_poisoned_pages_sub(unsigned long pfn, long nr)
+{
+	atomic_long_sub(nr, &num_poisoned_pages);
+	if (pfn != -1UL)
+		memblk_nr_poison_sub(pfn, nr);
+}
+
+/*
+ * The names the log line uses.  The tracepoint prints its own copy of the
+ * same list (MF_PAGE_TYPE in include/ras/ras_event.h), and rasdaemon decodes
+ * the numbers, so the enum order is ABI.
+ */
+static const char * const mf_page_type_names[] = {
+	[MF_MSG_KERNEL]			= "reserved kernel page",
+	[MF_MSG_KERNEL_HIGH_ORDER]	= "high-order kernel page",
+	[MF_MSG_DIFFERENT_COMPOUND]	= "different compound page after locking",
+	[MF_MSG_HUGE]			= "huge page",
+	[MF_MSG_FREE_HUGE]		= "free huge page",
+	[MF_MSG_GET_HWPOISON]		= "get hwpoison page",
+	[MF_MSG_UNMAP_FAILED]		= "unmapping failed page",
+	[MF_MSG_DIRTY_SWAPCACHE]	= "dirty swapcache page",
+	[MF_MSG_CLEAN_SWAPCACHE]	= "clean swapcache page",
+	[MF_MSG_DIRTY_MLOCKED_LRU]	= "dirty mlocked LRU page",
+	[MF_MSG_CLEAN_MLOCKED_LRU]	= "clean mlocked LRU page",
+	[MF_MSG_DIRTY_UNEVICTABLE_LRU]	= "dirty unevictable LRU page",
+	[MF_MSG_CLEAN_UNEVICTABLE_LRU]	= "clean unevictable LRU page",
+	[MF_MSG_DIRTY_LRU]		= "dirty LRU page",
+	[MF_MSG_CLEAN_LRU]		= "clean LRU page",
+	[MF_MSG_TRUNCATED_LRU]		= "already truncated LRU page",
+	[MF_MSG_BUDDY]			= "free buddy page",
+	[MF_MSG_DAX]			= "dax page",
+	[MF_MSG_UNSPLIT_THP]		= "unsplit thp",
+	[MF_MSG_ALREADY_POISONED]	= "already poisoned page",
+	[MF_MSG_UNKNOWN]		= "unknown page",
+};
+static_assert(ARRAY_SIZE(mf_page_type_names) == MF_MSG_UNKNOWN + 1);
+
+static const char * const mf_result_names[] = {
+	[MF_IGNORED]	= "Ignored",
+	[MF_FAILED]	= "Failed",
+	[MF_DELAYED]	= "Delayed",
+	[MF_RECOVERED]	= "Recovered",
+};
+static_assert(ARRAY_SIZE(mf_result_names) == MF_RECOVERED + 1);
+
+/**
+ * mf_page_type_name() - the log name of a page type
+ * @type: the page type
+ *
+ * Return: a static string; "unknown page" for a value out of range.
+ */
+const char *mf_page_type_name(enum mf_action_page_type type)
+{
+	if ((unsigned int)type >= ARRAY_SIZE(mf_page_type_names) ||
+	    !mf_page_type_names[type])
+		return mf_page_type_names[MF_MSG_UNKNOWN];
+	return mf_page_type_names[type];
+}
+EXPORT_SYMBOL_IF_KUNIT(mf_page_type_name);
+
+/**
+ * mf_result_name() - the log name of a result
+ * @result: the result
+ *
+ * Return: a static string; "Failed" for a value out of range.
+ */
+const char *mf_result_name(enum mf_result result)
+{
+	if ((unsigned int)result >= ARRAY_SIZE(mf_result_names))
+		return mf_result_names[MF_FAILED];
+	return mf_result_names[result];
+}
+EXPORT_SYMBOL_IF_KUNIT(mf_result_name);
+
+/*
+ * mf_node_stats_add - count one handled error of a node
+ *
+ * Context: mf_mutex held (the counters are plain words).
+ */
+VISIBLE_IF_KUNIT void mf_node_stats_add(struct memory_failure_stats *stats,
+					enum mf_result result)
+{
+	switch (result) {
+	case MF_IGNORED:
+		stats->ignored++;
+		break;
+	case MF_FAILED:
+		stats->failed++;
+		break;
+	case MF_DELAYED:
+		stats->delayed++;
+		break;
+	case MF_RECOVERED:
+		stats->recovered++;
+		break;
+	default:
+		WARN_ONCE(1, "hwpoison: no such result %d\n", result);
+		return;
+	}
+	stats->total++;
+}
+EXPORT_SYMBOL_IF_KUNIT(mf_node_stats_add);
+
+/**
+ * mf_report() - record the outcome of one memory error
+ * @pfn: the page
+ * @type: what kind of page it was
+ * @result: what became of it
+ *
+ * Emits ras:memory_failure_event and the "recovery action" log line, and
+ * unless the page was already poisoned, counts the page in
+ * HardwareCorrupted and the error in its node's statistics.
+ *
+ * Context: Process context, mf_mutex held.
+ * Return: 0 when the error was recovered or its handling delayed, -EBUSY
+ * otherwise.
+ */
+int mf_report(unsigned long pfn, enum mf_action_page_type type,
+	      enum mf_result result)
+{
+	lockdep_assert_held(&mf_mutex);
+
+	trace_memory_failure_event(pfn, type, result);
+
+	if (type != MF_MSG_ALREADY_POISONED) {
+		int nid = pfn_to_nid(pfn);
+
+		num_poisoned_pages_inc(pfn);
+		if (!WARN_ON_ONCE(nid < 0 || nid >= MAX_NUMNODES ||
+				  !node_online(nid)))
+			mf_node_stats_add(&NODE_DATA(nid)->mf_stats, result);
+	}
+
+	pr_err("%#lx: recovery action for %s: %s\n", pfn,
+	       mf_page_type_name(type), mf_result_name(result));
+
+	return (result == MF_RECOVERED || result == MF_DELAYED) ? 0 : -EBUSY;
+}
+EXPORT_SYMBOL_IF_KUNIT(mf_report);
+
+/* The per-node memory_failure/ group of /sys/devices/system/node/nodeN. */
+enum mf_node_stat { MF_STAT_TOTAL, MF_STAT_IGNORED, MF_STAT_FAILED,
+		    MF_STAT_DELAYED, MF_STAT_RECOVERED };
+
+static unsigned long mf_node_stat(int nid, enum mf_node_stat which)
+{
+	const struct memory_failure_stats *s = &NODE_DATA(nid)->mf_stats;
+
+	switch (which) {
+	case MF_STAT_TOTAL:
+		return READ_ONCE(s->total);
+	case MF_STAT_IGNORED:
+		return READ_ONCE(s->ignored);
+	case MF_STAT_FAILED:
+		return READ_ONCE(s->failed);
+	case MF_STAT_DELAYED:
+		return READ_ONCE(s->delayed);
+	default:
+		return READ_ONCE(s->recovered);
+	}
+}
+
+#define MF_NODE_ATTR(_name, _which)					\
+static ssize_t _name##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, "%lu\n", mf_node_stat(dev->id, _which));	\
+}									\
+static DEVICE_ATTR_RO(_name)
+
+MF_NODE_ATTR(total, MF_STAT_TOTAL);
+MF_NODE_ATTR(ignored, MF_STAT_IGNORED);
+MF_NODE_ATTR(failed, MF_STAT_FAILED);
+MF_NODE_ATTR(delayed, MF_STAT_DELAYED);
+MF_NODE_ATTR(recovered, MF_STAT_RECOVERED);
+
+static struct attribute *mf_node_attrs[] = {
+	&dev_attr_total.attr,
+	&dev_attr_ignored.attr,
+	&dev_attr_failed.attr,
+	&dev_attr_delayed.attr,
+	&dev_attr_recovered.attr,
+	NULL,
+};
+
+/* Registered by drivers/base/node.c for every node device. */
+const struct attribute_group memory_failure_attr_group = {
+	.name = "memory_failure",
+	.attrs = mf_node_attrs,
+};
