@@ -74,7 +74,7 @@
  */
 
 /* Serialises all hwpoison state changes; see memory-failure.h. */
-DEFINE_MUTEX(mf_mutex);
+struct mutex mf_mutex = __MUTEX_INITIALIZER(mf_mutex);
 EXPORT_SYMBOL_IF_KUNIT(mf_mutex);
 
 static int sysctl_memory_failure_recovery __read_mostly = 1;
@@ -122,7 +122,7 @@ VISIBLE_IF_KUNIT bool mf_is_handlable(struct page *page, unsigned long flags)
 {
 	if (PageSlab(page))
 		return false;
-	if ((flags & MF_SOFT_OFFLINE) && __PageMovable(page))
+	if ((flags & MF_SOFT_OFFLINE) && __folio_test_movable(page_folio(page)))
 		return true;
 	return PageLRU(page) || is_free_buddy_page(page);
 }
@@ -280,32 +280,6 @@ bool mf_retire_page(struct page *page, bool take_off, bool release)
 }
 
 /**
- * SetPageHWPoisonTakenOff() - note that a free page was taken off the buddy
- * @page: the hwpoisoned page, just removed from a free list
- *
- * Called by take_page_off_buddy(), so that unpoison knows to give the page
- * back with put_page_back_buddy() rather than by dropping a reference.
- *
- * Context: zone->lock held.
- */
-void SetPageHWPoisonTakenOff(struct page *page)
-{
-	set_page_private(page, MAGIC_HWPOISON);
-}
-
-/**
- * ClearPageHWPoisonTakenOff() - undo SetPageHWPoisonTakenOff()
- * @page: the page, being returned to the buddy allocator
- *
- * Context: zone->lock held.
- */
-void ClearPageHWPoisonTakenOff(struct page *page)
-{
-	if (PageHWPoison(page))
-		set_page_private(page, 0);
-}
-
-/**
  * mf_split_large_folio() - split the large folio around a page
  * @page: the page; its folio is pinned by the caller
  * @release: drop the caller's reference if the split fails
@@ -382,12 +356,13 @@ static int mf_unpinned_page(struct mf_call *mc)
 	if (take_page_off_buddy(mc->page)) {
 		page_ref_inc(mc->page);
 		result = MF_RECOVERED;
-	} else if (!mc->retried) {
+	} else if (mc->retried) {
+		result = MF_FAILED;
+	} else {
+		/* Allocated under us: unmark and start over as in use. */
 		ClearPageHWPoison(mc->page);
 		mc->retried = true;
 		return 1;
-	} else {
-		result = MF_FAILED;
 	}
 	return mf_report(mc->pfn, MF_MSG_BUDDY, result);
 }

@@ -82,10 +82,8 @@ static int mf_victim_add_shift(struct list_head *victims,
 	struct mf_victim *v;
 
 	v = kmalloc(sizeof(*v), GFP_ATOMIC);
-	if (!v) {
-		pr_err("Out of memory while machine check handling\n");
+	if (!v)
 		return -ENOMEM;
-	}
 	get_task_struct(tsk);
 	v->tsk = tsk;
 	v->addr = addr;
@@ -179,10 +177,8 @@ static void mf_hits_add(struct mf_hits *hits, struct mm_struct *mm,
 		struct mf_hit *n;
 
 		n = krealloc_array(hits->hit, cap, sizeof(*n), GFP_ATOMIC);
-		if (!n) {
-			pr_err("Out of memory while machine check handling\n");
+		if (!n)
 			return;
-		}
 		hits->hit = n;
 		hits->cap = cap;
 	}
@@ -444,7 +440,7 @@ static int mf_walk_pmd(pmd_t *pmdp, unsigned long addr, unsigned long end,
 {
 	struct mf_walk *w = walk->private;
 	pte_t *start, *pte;
-	spinlock_t *ptl;
+	spinlock_t *ptl;	/* of the page table being read */
 	bool found = false;
 
 	ptl = pmd_trans_huge_lock(pmdp, walk->vma);

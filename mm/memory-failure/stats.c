@@ -90,6 +90,7 @@ static const char * const mf_page_type_names[] = {
 	[MF_MSG_ALREADY_POISONED]	= "already poisoned page",
 	[MF_MSG_UNKNOWN]		= "unknown page",
 };
+
 static_assert(ARRAY_SIZE(mf_page_type_names) == MF_MSG_UNKNOWN + 1);
 
 static const char * const mf_result_names[] = {
@@ -98,6 +99,7 @@ static const char * const mf_result_names[] = {
 	[MF_DELAYED]	= "Delayed",
 	[MF_RECOVERED]	= "Recovered",
 };
+
 static_assert(ARRAY_SIZE(mf_result_names) == MF_RECOVERED + 1);
 
 /**
