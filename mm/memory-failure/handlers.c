@@ -280,8 +280,10 @@ EXPORT_SYMBOL_IF_KUNIT(mf_classify);
  * @page: the page, pinned, with its folio locked
  * @old_flags: the folio's flags before it was unmapped
  *
- * The page is classified by its current flags; if those say nothing (the
- * unmap may have cleared them), by @old_flags plus the current dirty bit.
+ * Unmapping munlocks the page and may move it off the unevictable list,
+ * so the page is classified by its current flags plus the mlocked and
+ * unevictable bits it had before; if that matches no row, by @old_flags
+ * plus the current dirty bit.
  *
  * Context: Process context, mf_mutex held.  The folio lock is released
  * before return.
@@ -290,10 +292,11 @@ EXPORT_SYMBOL_IF_KUNIT(mf_classify);
 int mf_handle_page_state(unsigned long pfn, struct page *page,
 			 unsigned long old_flags)
 {
+	unsigned long kept = old_flags & (MF_MLOCKED | MF_UNEVICTABLE);
 	const struct mf_page_state *ps;
 
 	lockdep_assert_held(&mf_mutex);
-	ps = mf_classify(page->flags);
+	ps = mf_classify(page->flags | kept);
 	if (!ps->mask)
 		ps = mf_classify(old_flags | (page->flags & MF_DIRTY));
 	return mf_report(pfn, ps->type, ps->handle(ps, page));

@@ -33,8 +33,10 @@ static int sysctl_memory_failure_early_kill __read_mostly;
  * mf_early_kill_thread - the thread of @tsk's process that wants to hear
  * about errors as soon as they happen (early kill), or NULL
  *
- * A thread that set its policy with prctl(PR_MCE_KILL) follows it; the
- * others follow vm.memory_failure_early_kill (@sysctl_early).
+ * A thread that asked for early kill with prctl(PR_MCE_KILL) is preferred,
+ * as it is the process's designated handler.  Otherwise the first thread
+ * that did not choose a policy is taken if vm.memory_failure_early_kill
+ * (@sysctl_early) is set.
  *
  * Context: rcu_read_lock() or tasklist_lock held.
  */
@@ -43,14 +45,14 @@ VISIBLE_IF_KUNIT struct task_struct *mf_early_kill_thread(struct task_struct *ts
 {
 	struct task_struct *t;
 
-	for_each_thread(tsk, t) {
-		if (t->flags & PF_MCE_PROCESS) {
-			if (t->flags & PF_MCE_EARLY)
-				return t;
-		} else if (sysctl_early) {
+	for_each_thread(tsk, t)
+		if ((t->flags & PF_MCE_PROCESS) && (t->flags & PF_MCE_EARLY))
 			return t;
-		}
-	}
+	if (!sysctl_early)
+		return NULL;
+	for_each_thread(tsk, t)
+		if (!(t->flags & PF_MCE_PROCESS))
+			return t;
 	return NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(mf_early_kill_thread);

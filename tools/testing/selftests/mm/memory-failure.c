@@ -256,15 +256,23 @@ static bool inject_signalled(struct __test_metadata *_metadata,
  * logged "dirty LRU page: Recovered", with a SIGBUS sent by the handler
  * itself only to the MADV_HWPOISON caller.
  */
-static void expect_dirty_lost(struct __test_metadata *_metadata,
-			      FIXTURE_DATA(memory_failure) *self,
-			      const FIXTURE_VARIANT(memory_failure) *variant)
+static void expect_dirty_lost_as(struct __test_metadata *_metadata,
+				 FIXTURE_DATA(memory_failure) *self,
+				 const FIXTURE_VARIANT(memory_failure) *variant,
+				 const char *class)
 {
 	EXPECT_EQ(touch(self->addr), variant->signal_at_injection ? 2 : 1);
 	expect_mceerr_ar(_metadata, self->addr, self->psize);
 	expect_recovered(_metadata, self);
-	expect_logged(_metadata, self, "dirty LRU page", "Recovered",
+	expect_logged(_metadata, self, class, "Recovered",
 		      variant->signal_at_injection ? 1 : 0);
+}
+
+static void expect_dirty_lost(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(memory_failure) *self,
+			      const FIXTURE_VARIANT(memory_failure) *variant)
+{
+	expect_dirty_lost_as(_metadata, self, variant, "dirty LRU page");
 }
 
 /*
@@ -599,14 +607,13 @@ TEST_F(memory_failure, shmem)
 /*
  * An mlock()ed private anonymous page: handled like any dirty anonymous
  * page, and unmapping it munlocks it (PG_mlocked is clear afterwards):
- * SIGBUS BUS_MCEERR_AR on access, one recovered event.  (Mlocked and
- * Unevictable in /proc/meminfo are not checked: they lag behind by the
- * per-CPU vmstat deltas, so a one-page change need not show.)
+ * SIGBUS BUS_MCEERR_AR on access, one recovered event, logged as a "dirty
+ * mlocked LRU page".  (Mlocked and Unevictable in /proc/meminfo are not
+ * checked: they lag behind by the per-CPU vmstat deltas, so a one-page
+ * change need not show.)
  *
- * Stock 6.12 behaviour (weakness): the page is logged as a "dirty LRU page",
- * not a "dirty mlocked LRU page": the handler classifies the page by its
- * flags after the unmap has munlocked it, and only falls back to the flags
- * saved before the unmap when the current ones match no class.
+ * Stock 6.12 (weakness, a known failure there) logs a "dirty LRU page": it
+ * classifies the page by its flags after the unmap has munlocked it.
  */
 TEST_F(memory_failure, mlocked)
 {
@@ -619,7 +626,7 @@ TEST_F(memory_failure, mlocked)
 
 	if (!inject_signalled(_metadata, self, variant))
 		return;
-	expect_dirty_lost(_metadata, self, variant);
+	expect_dirty_lost_as(_metadata, self, variant, "dirty mlocked LRU page");
 	EXPECT_FALSE(mf_kpageflags(self->base.pfn) & (1ULL << KPF_MLOCKED));
 
 	release(self);
