@@ -5,6 +5,7 @@
  */
 #define pr_fmt(fmt) "Memory failure: " fmt
 
+#include <kunit/static_stub.h>
 #include <linux/hugetlb.h>
 #include <linux/kfifo.h>
 #include <linux/llist.h>
@@ -94,6 +95,7 @@ bool mf_hw_error_seen(void)
 {
 	return READ_ONCE(mf_hw_error);
 }
+EXPORT_SYMBOL_IF_KUNIT(mf_hw_error_seen);
 
 /**
  * shake_folio() - push a folio out of the per-CPU LRU caches
@@ -555,13 +557,15 @@ struct mf_queue {
 
 static DEFINE_PER_CPU(struct mf_queue, mf_queue);
 
-static void mf_queue_dispatch(const struct mf_queue_entry *e)
+/* Hand one queued error on; a static stub for the KUnit tests. */
+VISIBLE_IF_KUNIT int mf_queue_dispatch(unsigned long pfn, int flags)
 {
-	if (e->flags & MF_SOFT_OFFLINE)
-		soft_offline_page(e->pfn, e->flags);
-	else
-		memory_failure(e->pfn, e->flags);
+	KUNIT_STATIC_STUB_REDIRECT(mf_queue_dispatch, pfn, flags);
+	if (flags & MF_SOFT_OFFLINE)
+		return soft_offline_page(pfn, flags);
+	return memory_failure(pfn, flags);
 }
+EXPORT_SYMBOL_IF_KUNIT(mf_queue_dispatch);
 
 /**
  * memory_failure_queue() - queue a memory error for handling in process
@@ -617,13 +621,13 @@ static void mf_queue_drain(struct mf_queue *q)
 		raw_spin_unlock_irqrestore(&q->lock, irqflags);
 		if (!got)
 			break;
-		mf_queue_dispatch(&e);
+		mf_queue_dispatch(e.pfn, e.flags);
 	}
 
 	/* The spill list is LIFO; reverse it to keep arrival order. */
 	list = llist_reverse_order(llist_del_all(&q->spill));
 	llist_for_each_entry_safe(spill, next, list, node) {
-		mf_queue_dispatch(&spill->entry);
+		mf_queue_dispatch(spill->entry.pfn, spill->entry.flags);
 		kfree(spill);
 	}
 
@@ -654,6 +658,7 @@ void memory_failure_queue_kick(int cpu)
 	cancel_work_sync(&q->work);
 	mf_queue_drain(q);
 }
+EXPORT_SYMBOL_IF_KUNIT(memory_failure_queue_kick);
 
 #if IS_ENABLED(CONFIG_KUNIT)
 unsigned int mf_queue_capacity(void)
@@ -661,6 +666,12 @@ unsigned int mf_queue_capacity(void)
 	return MF_QUEUE_RING_SIZE;
 }
 EXPORT_SYMBOL_IF_KUNIT(mf_queue_capacity);
+
+bool mf_recovery_enabled(void)
+{
+	return READ_ONCE(sysctl_memory_failure_recovery);
+}
+EXPORT_SYMBOL_IF_KUNIT(mf_recovery_enabled);
 #endif
 
 static struct ctl_table mf_core_sysctls[] = {

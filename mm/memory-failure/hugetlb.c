@@ -64,6 +64,7 @@ bool is_raw_hwpoison_page_in_hugepage(struct page *page)
 	mutex_unlock(&mf_mutex);
 	return found;
 }
+EXPORT_SYMBOL_IF_KUNIT(is_raw_hwpoison_page_in_hugepage);
 
 /*
  * Free the records of @folio.  With @to_pages, mark each recorded page
@@ -308,3 +309,4 @@ int mf_hugetlb_failure(unsigned long pfn, int flags, bool *handled)
 	}
 	return mf_handle_page_state(pfn, page, old_flags);
 }
+EXPORT_SYMBOL_IF_KUNIT(mf_hugetlb_failure);

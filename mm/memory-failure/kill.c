@@ -11,6 +11,7 @@
  */
 #define pr_fmt(fmt) "Memory failure: " fmt
 
+#include <kunit/static_stub.h>
 #include <linux/backing-dev.h>
 #include <linux/hugetlb.h>
 #include <linux/ksm.h>
@@ -76,6 +77,7 @@ struct task_struct *task_early_kill(struct task_struct *tsk, int force_early)
 	return mf_early_kill_thread(tsk,
 				    READ_ONCE(sysctl_memory_failure_early_kill));
 }
+EXPORT_SYMBOL_IF_KUNIT(task_early_kill);
 
 static int mf_victim_add_shift(struct list_head *victims,
 			       struct task_struct *tsk, unsigned long addr,
@@ -130,6 +132,7 @@ int mf_victim_add(struct list_head *victims, struct task_struct *tsk,
 		return 0;
 	return mf_victim_add_shift(victims, tsk, addr, shift);
 }
+EXPORT_SYMBOL_IF_KUNIT(mf_victim_add);
 
 #ifdef CONFIG_KSM
 /**
@@ -155,6 +158,7 @@ void add_to_kill_ksm(struct task_struct *tsk, struct page *page,
 			return;
 	mf_victim_add(to_kill, tsk, page, vma, addr);
 }
+EXPORT_SYMBOL_IF_KUNIT(add_to_kill_ksm);
 #endif
 
 /* One mapping of the poisoned page, found by the rmap walk. */
@@ -352,12 +356,14 @@ void mf_collect_mapping_victims(struct address_space *mapping, pgoff_t pgoff,
 	mf_hits_to_victims(&hits, victims, true, all_tasks);
 }
 
-static int mf_signal(struct mf_victim *v, unsigned long pfn, int flags)
+VISIBLE_IF_KUNIT int mf_signal(struct mf_victim *v, unsigned long pfn,
+			       int flags)
 {
 	struct task_struct *t = v->tsk;
 	void __user *addr = (void __user *)v->addr;
 	int ret;
 
+	KUNIT_STATIC_STUB_REDIRECT(mf_signal, v, pfn, flags);
 	pr_err("%#lx: Sending SIGBUS to %s:%d due to hardware memory corruption\n",
 	       pfn, t->comm, task_pid_nr(t));
 	/* Only the task that consumed the data gets an action-required kill. */
@@ -370,6 +376,7 @@ static int mf_signal(struct mf_victim *v, unsigned long pfn, int flags)
 			task_pid_nr(t), ret);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(mf_signal);
 
 /**
  * mf_kill_victims() - signal the tasks on a victim list and free it
@@ -404,6 +411,7 @@ void mf_kill_victims(struct list_head *victims, bool force, unsigned long pfn,
 		kfree(v);
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(mf_kill_victims);
 
 /* Where a poisoned PFN is mapped in one address space. */
 struct mf_walk {
@@ -535,6 +543,7 @@ int mf_kill_accessing_task(struct task_struct *tsk, unsigned long pfn,
 	mmap_read_unlock(tsk->mm);
 	return ret > 0 ? -EHWPOISON : 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(mf_kill_accessing_task);
 
 /**
  * unmap_poisoned_folio() - remove every user mapping of a poisoned folio

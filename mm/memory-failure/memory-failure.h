@@ -141,6 +141,9 @@ struct task_struct *mf_early_kill_thread(struct task_struct *tsk,
 void mf_node_stats_add(struct memory_failure_stats *stats,
 		       enum mf_result result);
 unsigned int mf_queue_capacity(void);
+int mf_queue_dispatch(unsigned long pfn, int flags);
+bool mf_recovery_enabled(void);
+int mf_signal(struct mf_victim *v, unsigned long pfn, int flags);
 #endif
 
 #endif /* _MM_MEMORY_FAILURE_H */

@@ -177,6 +177,7 @@ drop_ref:
 		put_page(pfn_to_page(pfn));
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(soft_offline_page);
 
 static struct ctl_table mf_soft_offline_sysctls[] = {
 	{

@@ -35,6 +35,7 @@
 #include "memory-failure.h"
 
 atomic_long_t num_poisoned_pages __read_mostly = ATOMIC_LONG_INIT(0);
+EXPORT_SYMBOL_IF_KUNIT(num_poisoned_pages);
 
 /**
  * num_poisoned_pages_inc() - account one newly hwpoisoned page

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit integration tests of the hwpoison entry points: memory_failure(),
+ * soft_offline_page() and unpoison_memory() on real pages.
+ *
+ * The outcome of each error is read from the memory_failure_event
+ * tracepoint, through a probe that lives as long as the suite.  Every page
+ * poisoned here is unpoisoned again, also when a case fails; that is only
+ * possible while no real hardware error has been handled, so the cases
+ * that poison skip after one.  They all skip unless
+ * vm.memory_failure_recovery is on (with it off, an error panics).
+ */
+#include <kunit/resource.h>
+#include <kunit/test.h>
+#include <linux/mm.h>
+#include <linux/mmzone.h>
+#include <linux/pagemap.h>
+#include <linux/shmem_fs.h>
+#include <linux/spinlock.h>
+#include <linux/tracepoint.h>
+#include <ras/ras_event.h>
+
+#include "../../internal.h"
+#include "../memory-failure.h"
+#include "mf_kunit.h"
+
+/* The events reported for the PFN a case watches. */
+struct mf_itest_events {
+	unsigned long pfn;
+	unsigned int nr;
+	int type;
+	int result;
+};
+
+static DEFINE_SPINLOCK(mf_itest_lock);
+static struct mf_itest_events mf_itest_events = { .pfn = ULONG_MAX };
+
+static void mf_itest_probe(void *data, unsigned long pfn, int type, int result)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&mf_itest_lock, flags);
+	if (pfn == mf_itest_events.pfn) {
+		mf_itest_events.nr++;
+		mf_itest_events.type = type;
+		mf_itest_events.result = result;
+	}
+	spin_unlock_irqrestore(&mf_itest_lock, flags);
+}
+
+/* Start watching @pfn, forgetting what was seen before. */
+static void mf_itest_watch(unsigned long pfn)
+{
+	unsigned long flags;
+
+	spin_lock_irqsave(&mf_itest_lock, flags);
+	mf_itest_events = (struct mf_itest_events){ .pfn = pfn };
+	spin_unlock_irqrestore(&mf_itest_lock, flags);
+}
+
+/* What was seen since the last mf_itest_watch() or mf_itest_seen(). */
+static struct mf_itest_events mf_itest_seen(void)
+{
+	struct mf_itest_events seen;
+	unsigned long flags;
+
+	spin_lock_irqsave(&mf_itest_lock, flags);
+	seen = mf_itest_events;
+	mf_itest_events.nr = 0;
+	spin_unlock_irqrestore(&mf_itest_lock, flags);
+	return seen;
+}
+
+/* Exactly one event was reported, of @type and @result. */
+static void mf_itest_expect_event(struct kunit *test, int type, int result)
+{
+	struct mf_itest_events seen = mf_itest_seen();
+
+	KUNIT_EXPECT_EQ(test, seen.nr, 1U);
+	KUNIT_EXPECT_EQ_MSG(test, seen.type, type, "reported as %s",
+			    mf_page_type_name(seen.type));
+	KUNIT_EXPECT_EQ_MSG(test, seen.result, result, "result %s",
+			    mf_result_name(seen.result));
+}
+
+static void mf_itest_expect_no_event(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, mf_itest_seen().nr, 0U);
+}
+
+static long mf_itest_poisoned(void)
+{
+	return atomic_long_read(&num_poisoned_pages);
+}
+
+static bool mf_itest_filtering(void)
+{
+#ifdef CONFIG_MEMORY_FAILURE_FILTER
+	return READ_ONCE(hwpoison_filter_enable);
+#else
+	return false;
+#endif
+}
+
+static int mf_itest_suite_init(struct kunit_suite *suite)
+{
+	return register_trace_memory_failure_event(mf_itest_probe, NULL);
+}
+
+static void mf_itest_suite_exit(struct kunit_suite *suite)
+{
+	unregister_trace_memory_failure_event(mf_itest_probe, NULL);
+	tracepoint_synchronize_unregister();
+}
+
+static int mf_itest_init(struct kunit *test)
+{
+	if (!mf_recovery_enabled())
+		kunit_skip(test, "vm.memory_failure_recovery is off");
+	mf_itest_watch(ULONG_MAX);
+	return 0;
+}
+
+/* A case that poisons must be able to unpoison, and see its errors land. */
+static void mf_itest_require_unpoison(struct kunit *test)
+{
+	if (mf_hw_error_seen())
+		kunit_skip(test, "unpoison is off after a hardware error");
+	if (mf_itest_filtering())
+		kunit_skip(test, "the injector's filter is on");
+}
+
+/* Last resort for a failed case: give a poisoned page back. */
+static void mf_itest_unpoison_action(void *data)
+{
+	unsigned long pfn = (unsigned long)data;
+	struct page *page = pfn_to_online_page(pfn);
+
+	if (page && PageHWPoison(page))
+		unpoison_memory(pfn);
+}
+
+/*
+ * A free page for the case to poison: the middle of an order-5 block, which
+ * goes back to the buddy lists (not to a per-CPU list, which would hand
+ * it out again at once).  It is unpoisoned at the end of the case.
+ */
+static unsigned long mf_itest_free_pfn(struct kunit *test)
+{
+	struct page *block = alloc_pages(GFP_KERNEL, 5);
+	unsigned long pfn;
+
+	KUNIT_ASSERT_NOT_NULL(test, block);
+	pfn = page_to_pfn(block) + 16;
+	__free_pages(block, 5);
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							mf_itest_unpoison_action,
+							(void *)pfn), 0);
+	if (!is_free_buddy_page(pfn_to_page(pfn)))
+		kunit_skip(test, "the page was taken again");
+	mf_itest_watch(pfn);
+	return pfn;
+}
+
+/*
+ * A free page is taken off the allocator and reported as a recovered free
+ * buddy page, in the counters too; unpoison gives it back.
+ */
+static void memory_failure_free_page_recovered(struct kunit *test)
+{
+	struct memory_failure_stats *stats, before;
+	unsigned long pfn;
+	long poisoned;
+
+	mf_itest_require_unpoison(test);
+	pfn = mf_itest_free_pfn(test);
+	stats = &NODE_DATA(page_to_nid(pfn_to_page(pfn)))->mf_stats;
+	mutex_lock(&mf_mutex);
+	before = *stats;
+	mutex_unlock(&mf_mutex);
+	poisoned = mf_itest_poisoned();
+
+	KUNIT_ASSERT_EQ(test, memory_failure(pfn, MF_SW_SIMULATED), 0);
+	mf_itest_expect_event(test, MF_MSG_BUDDY, MF_RECOVERED);
+	KUNIT_EXPECT_TRUE(test, PageHWPoison(pfn_to_page(pfn)));
+	KUNIT_EXPECT_EQ(test, mf_itest_poisoned(), poisoned + 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(stats->total), before.total + 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(stats->recovered),
+			before.recovered + 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(stats->failed), before.failed);
+
+	KUNIT_EXPECT_EQ(test, unpoison_memory(pfn), 0);
+	KUNIT_EXPECT_FALSE(test, PageHWPoison(pfn_to_page(pfn)));
+	KUNIT_EXPECT_EQ(test, mf_itest_poisoned(), poisoned);
+	/* Unpoison takes nothing back from the event counts. */
+	KUNIT_EXPECT_EQ(test, READ_ONCE(stats->total), before.total + 1);
+}
+
+/* A second error on a poisoned page is only reported, not counted. */
+static void memory_failure_twice_already_poisoned(struct kunit *test)
+{
+	struct memory_failure_stats *stats;
+	unsigned long pfn, total;
+	long poisoned;
+
+	mf_itest_require_unpoison(test);
+	pfn = mf_itest_free_pfn(test);
+	stats = &NODE_DATA(page_to_nid(pfn_to_page(pfn)))->mf_stats;
+	poisoned = mf_itest_poisoned();
+
+	KUNIT_ASSERT_EQ(test, memory_failure(pfn, MF_SW_SIMULATED), 0);
+	mf_itest_expect_event(test, MF_MSG_BUDDY, MF_RECOVERED);
+	total = READ_ONCE(stats->total);
+
+	KUNIT_EXPECT_EQ(test, memory_failure(pfn, MF_SW_SIMULATED), -EHWPOISON);
+	mf_itest_expect_event(test, MF_MSG_ALREADY_POISONED, MF_FAILED);
+	KUNIT_EXPECT_EQ(test, mf_itest_poisoned(), poisoned + 1);
+	KUNIT_EXPECT_EQ(test, READ_ONCE(stats->total), total);
+
+	KUNIT_EXPECT_EQ(test, unpoison_memory(pfn), 0);
+	KUNIT_EXPECT_EQ(test, mf_itest_poisoned(), poisoned);
+}
+
+/* A PFN without an online page is refused, and nothing is reported. */
+static void memory_failure_no_online_page_enxio(struct kunit *test)
+{
+	unsigned long pfn = mf_kunit_bad_pfn();
+	long poisoned = mf_itest_poisoned();
+
+	mf_itest_watch(pfn);
+	KUNIT_EXPECT_EQ(test, memory_failure(pfn, MF_SW_SIMULATED), -ENXIO);
+	mf_itest_expect_no_event(test);
+	KUNIT_EXPECT_EQ(test, mf_itest_poisoned(), poisoned);
+}
+
+/* A shmem file whose poisoned page is dropped and unpoisoned at the end. */
+struct mf_itest_shmem {
+	struct file *file;
+	unsigned long pfn;
+};
+
+static void mf_itest_shmem_cleanup(void *data)
+{
+	struct mf_itest_shmem *c = data;
+
+	shmem_truncate_range(file_inode(c->file), 0, (loff_t)-1);
+	mf_itest_unpoison_action((void *)c->pfn);
+}
+
+/*
+ * A shmem page-cache page is recovered as an LRU page, but stays in its
+ * file, poisoned: it holds the only copy of the data, and a reader must
+ * get an error rather than a fresh page of zeros.
+ */
+static void memory_failure_shmem_page_kept_poisoned(struct kunit *test)
+{
+	struct mf_itest_events seen;
+	struct mf_kunit_shmem *s;
+	struct mf_itest_shmem *c;
+	struct folio *folio;
+	long poisoned;
+
+	mf_itest_require_unpoison(test);
+	s = mf_kunit_shmem_page(test);
+	c = kunit_kzalloc(test, sizeof(*c), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, c);
+	c->file = s->file;
+	c->pfn = folio_pfn(s->folio);
+	/* From here on, only the page cache holds the page. */
+	folio_put(s->folio);
+	s->folio = NULL;
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test,
+							mf_itest_shmem_cleanup,
+							c), 0);
+	mf_itest_watch(c->pfn);
+	poisoned = mf_itest_poisoned();
+
+	KUNIT_ASSERT_EQ(test, memory_failure(c->pfn, MF_SW_SIMULATED), 0);
+	seen = mf_itest_seen();
+	KUNIT_EXPECT_EQ(test, seen.nr, 1U);
+	KUNIT_EXPECT_TRUE_MSG(test, seen.type == MF_MSG_CLEAN_LRU ||
+			      seen.type == MF_MSG_DIRTY_LRU,
+			      "reported as %s", mf_page_type_name(seen.type));
+	KUNIT_EXPECT_EQ(test, seen.result, MF_RECOVERED);
+	KUNIT_EXPECT_TRUE(test, PageHWPoison(pfn_to_page(c->pfn)));
+	KUNIT_EXPECT_EQ(test, mf_itest_poisoned(), poisoned + 1);
+
+	folio = filemap_get_folio(c->file->f_mapping, 0);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, folio);
+	KUNIT_EXPECT_EQ(test, folio_pfn(folio), c->pfn);
+	folio_put(folio);
+
+	/* Once the file lets go of the page, it can be unpoisoned. */
+	shmem_truncate_range(file_inode(c->file), 0, (loff_t)-1);
+	KUNIT_EXPECT_EQ(test, unpoison_memory(c->pfn), 0);
+	KUNIT_EXPECT_EQ(test, mf_itest_poisoned(), poisoned);
+}
+
+/* Unpoisoning a page that is not poisoned is refused. */
+static void unpoison_memory_clean_page_ebusy(struct kunit *test)
+{
+	struct page *page = mf_kunit_alloc_page(test);
+
+	if (mf_hw_error_seen())
+		kunit_skip(test, "unpoison is off after a hardware error");
+	KUNIT_EXPECT_EQ(test, unpoison_memory(page_to_pfn(page)), -EBUSY);
+	KUNIT_EXPECT_EQ(test, page_count(page), 1);
+}
+
+/* Unpoisoning a PFN without an online page fails with -EIO. */
+static void unpoison_memory_no_online_page_eio(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, unpoison_memory(mf_kunit_bad_pfn()), -EIO);
+}
+
+/* Soft offline takes a free page off the allocator, without an event. */
+static void soft_offline_page_free_page_retired(struct kunit *test)
+{
+	unsigned long pfn;
+	long poisoned;
+	int ret;
+
+	mf_itest_require_unpoison(test);
+	pfn = mf_itest_free_pfn(test);
+	poisoned = mf_itest_poisoned();
+
+	ret = soft_offline_page(pfn, 0);
+	if (ret == -EOPNOTSUPP)
+		kunit_skip(test, "vm.enable_soft_offline is off");
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_TRUE(test, PageHWPoison(pfn_to_page(pfn)));
+	KUNIT_EXPECT_EQ(test, mf_itest_poisoned(), poisoned + 1);
+	mf_itest_expect_no_event(test);
+
+	KUNIT_EXPECT_EQ(test, unpoison_memory(pfn), 0);
+	KUNIT_EXPECT_FALSE(test, PageHWPoison(pfn_to_page(pfn)));
+	KUNIT_EXPECT_EQ(test, mf_itest_poisoned(), poisoned);
+}
+
+/* Soft offlining a page that is already poisoned succeeds at no cost. */
+static void soft_offline_page_twice_counted_once(struct kunit *test)
+{
+	unsigned long pfn;
+	long poisoned;
+	int ret;
+
+	mf_itest_require_unpoison(test);
+	pfn = mf_itest_free_pfn(test);
+	poisoned = mf_itest_poisoned();
+
+	ret = soft_offline_page(pfn, 0);
+	if (ret == -EOPNOTSUPP)
+		kunit_skip(test, "vm.enable_soft_offline is off");
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, soft_offline_page(pfn, 0), 0);
+	KUNIT_EXPECT_EQ(test, mf_itest_poisoned(), poisoned + 1);
+
+	KUNIT_EXPECT_EQ(test, unpoison_memory(pfn), 0);
+	KUNIT_EXPECT_EQ(test, mf_itest_poisoned(), poisoned);
+}
+
+/* Soft offlining a PFN without a struct page fails with -ENXIO. */
+static void soft_offline_page_no_page_enxio(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, soft_offline_page(mf_kunit_bad_pfn(), 0),
+			-ENXIO);
+}
+
+static struct kunit_case mf_integration_cases[] = {
+	KUNIT_CASE_SLOW(memory_failure_free_page_recovered),
+	KUNIT_CASE_SLOW(memory_failure_twice_already_poisoned),
+	KUNIT_CASE_SLOW(memory_failure_no_online_page_enxio),
+	KUNIT_CASE_SLOW(memory_failure_shmem_page_kept_poisoned),
+	KUNIT_CASE_SLOW(unpoison_memory_clean_page_ebusy),
+	KUNIT_CASE_SLOW(unpoison_memory_no_online_page_eio),
+	KUNIT_CASE_SLOW(soft_offline_page_free_page_retired),
+	KUNIT_CASE_SLOW(soft_offline_page_twice_counted_once),
+	KUNIT_CASE_SLOW(soft_offline_page_no_page_enxio),
+	{}
+};
+
+static struct kunit_suite mf_integration_suite = {
+	.name = "memory_failure_integration",
+	.suite_init = mf_itest_suite_init,
+	.suite_exit = mf_itest_suite_exit,
+	.init = mf_itest_init,
+	.test_cases = mf_integration_cases,
+};
+
+kunit_test_suite(mf_integration_suite);
