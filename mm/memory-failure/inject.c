@@ -67,19 +67,41 @@ static int mf_unpoison_write(void *data, u64 val)
 DEFINE_DEBUGFS_ATTRIBUTE(mf_inject_fops, NULL, mf_inject_write, "%lli\n");
 DEFINE_DEBUGFS_ATTRIBUTE(mf_unpoison_fops, NULL, mf_unpoison_write, "%lli\n");
 
+/*
+ * The u32 filter files refuse numbers that do not fit with -ERANGE, where
+ * debugfs_create_u32() would silently keep the low 32 bits.
+ */
+static int mf_u32_get(void *data, u64 *val)
+{
+	*val = READ_ONCE(*(u32 *)data);
+	return 0;
+}
+
+static int mf_u32_set(void *data, u64 val)
+{
+	if (val > U32_MAX)
+		return -ERANGE;
+	WRITE_ONCE(*(u32 *)data, val);
+	return 0;
+}
+
+DEFINE_DEBUGFS_ATTRIBUTE(mf_u32_fops, mf_u32_get, mf_u32_set, "%llu\n");
+
 static int __init mf_inject_init(void)
 {
 	struct dentry *dir = debugfs_create_dir("hwpoison", NULL);
 
 	mf_inject_dir = dir;
-	debugfs_create_file("corrupt-pfn", 0200, dir, NULL, &mf_inject_fops);
-	debugfs_create_file("unpoison-pfn", 0200, dir, NULL, &mf_unpoison_fops);
-	debugfs_create_u32("corrupt-filter-enable", 0600, dir,
-			   &hwpoison_filter_enable);
-	debugfs_create_u32("corrupt-filter-dev-major", 0600, dir,
-			   &hwpoison_filter_dev_major);
-	debugfs_create_u32("corrupt-filter-dev-minor", 0600, dir,
-			   &hwpoison_filter_dev_minor);
+	debugfs_create_file_unsafe("corrupt-pfn", 0200, dir, NULL,
+				   &mf_inject_fops);
+	debugfs_create_file_unsafe("unpoison-pfn", 0200, dir, NULL,
+				   &mf_unpoison_fops);
+	debugfs_create_file_unsafe("corrupt-filter-enable", 0600, dir,
+				   &hwpoison_filter_enable, &mf_u32_fops);
+	debugfs_create_file_unsafe("corrupt-filter-dev-major", 0600, dir,
+				   &hwpoison_filter_dev_major, &mf_u32_fops);
+	debugfs_create_file_unsafe("corrupt-filter-dev-minor", 0600, dir,
+				   &hwpoison_filter_dev_minor, &mf_u32_fops);
 	debugfs_create_u64("corrupt-filter-flags-mask", 0600, dir,
 			   &hwpoison_filter_flags_mask);
 	debugfs_create_u64("corrupt-filter-flags-value", 0600, dir,
