@@ -490,7 +490,7 @@ again:
  * @flags: MF_* flags from &enum mf_flags
  *
  * Marks the page hwpoisoned, takes it out of use and tells the tasks that
- * use it, following the phases described above.  With
+ * use it, in the phases of "DOC: phases of memory_failure()".  With
  * vm.memory_failure_recovery off the kernel panics instead.
  *
  * Context: Process context; takes mf_mutex, may sleep.

@@ -1,26 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Counters and reporting of the hwpoison core.
+ */
+
+/**
+ * DOC: counter invariants
  *
  * Three counters describe poisoned memory, and they must agree:
  *
- * - num_poisoned_pages (HardwareCorrupted in /proc/meminfo) is the number of
- *   base pages that carry PG_hwpoison because of us, right now.  It goes up
- *   once per page we mark, down when unpoison, memory hot-remove or the
- *   freeing of a hugetlb folio clears the mark.
+ * - num_poisoned_pages (HardwareCorrupted in /proc/meminfo) is the number
+ *   of base pages we marked with PG_hwpoison and still hold.  It goes up
+ *   once per page we mark (a reported error, or a page retired by soft
+ *   offline), and down when unpoison or memory hot-remove gives the page
+ *   up.  Freeing a poisoned hugetlb folio only moves the mark from the
+ *   head to the recorded bad pages, and leaves the count alone.
  * - memory_block::nr_hwpoison (drivers/base/memory.c) is the same number
- *   split by memory block, so that offlining and onlining a block can tell
- *   whether it holds poisoned pages.  It moves together with
- *   num_poisoned_pages, except where the caller passes pfn -1UL because the
- *   block is already gone (hot-remove).
+ *   split by memory block, so that onlining a block can tell whether it
+ *   holds poisoned pages.  It moves together with num_poisoned_pages,
+ *   except where the caller passes pfn -1UL because the block is already
+ *   gone (hot-remove).
  * - pglist_data::mf_stats counts handled errors per node: every report
- *   other than "already poisoned" adds one to total and one to the result.
- *   These are event counts: they never go down, so total always equals
+ *   other than "already poisoned" adds one to total and one to its result.
+ *   These are event counts; they never go down, so total always equals
  *   ignored + failed + delayed + recovered.
  *
- * Hence, while no memory is hot-removed: num_poisoned_pages equals the sum
- * of nr_hwpoison over all blocks, and is at most the sum of total over all
- * nodes plus the pages retired by soft offline.
+ * Hence, while no memory is hot-removed, num_poisoned_pages equals the sum
+ * of nr_hwpoison over all blocks.  All three are updated under mf_mutex,
+ * the per-node ones only there.
  */
 #define pr_fmt(fmt) "Memory failure: " fmt
 
