@@ -541,9 +541,30 @@ int mf_kill_accessing_task(struct task_struct *tsk, unsigned long pfn,
 		mf_signal(&v, pfn, flags);
 	}
 	mmap_read_unlock(tsk->mm);
-	return ret > 0 ? -EHWPOISON : 0;
+	if (ret <= 0)
+		return 0;
+	return -EHWPOISON;
 }
 EXPORT_SYMBOL_IF_KUNIT(mf_kill_accessing_task);
+
+/*
+ * Whether @folio holds file data that is also on its backing store, so a
+ * later access can read it again.  The page tables may hold dirty bits the
+ * folio does not have yet: move them over first.
+ */
+static bool mf_is_clean_file_data(struct folio *folio)
+{
+	struct address_space *mapping = folio_mapping(folio);
+
+	if (folio_test_dirty(folio) || !mapping ||
+	    !mapping_can_writeback(mapping))
+		return false;
+	if (folio_mkclean(folio)) {
+		folio_set_dirty(folio);
+		return false;
+	}
+	return true;
+}
 
 /**
  * unmap_poisoned_folio() - remove every user mapping of a poisoned folio
@@ -561,26 +582,22 @@ EXPORT_SYMBOL_IF_KUNIT(mf_kill_accessing_task);
  */
 int unmap_poisoned_folio(struct folio *folio, unsigned long pfn, bool must_kill)
 {
-	enum ttu_flags ttu = TTU_IGNORE_MLOCK | TTU_SYNC | TTU_HWPOISON;
+	enum ttu_flags ttu = TTU_IGNORE_MLOCK | TTU_SYNC;
 	struct address_space *mapping;
+	bool leave_entries = true;
 
+	/* The swap entry stays; swapin finds the page poisoned. */
 	if (folio_test_swapcache(folio)) {
 		pr_err("%#lx: keeping poisoned page in swap cache\n", pfn);
-		ttu &= ~TTU_HWPOISON;
+		leave_entries = false;
 	}
-
-	mapping = folio_mapping(folio);
-	if (!must_kill && !folio_test_dirty(folio) && mapping &&
-	    mapping_can_writeback(mapping)) {
-		/* Dirty bits may still sit in the page tables: collect them. */
-		if (folio_mkclean(folio)) {
-			folio_set_dirty(folio);
-		} else {
-			ttu &= ~TTU_HWPOISON;
-			pr_info("%#lx: corrupted page was clean: dropped without side effects\n",
-				pfn);
-		}
+	if (!must_kill && mf_is_clean_file_data(folio)) {
+		pr_info("%#lx: corrupted page was clean: dropped without side effects\n",
+			pfn);
+		leave_entries = false;
 	}
+	if (leave_entries)
+		ttu |= TTU_HWPOISON;
 
 	if (folio_test_hugetlb(folio) && !folio_test_anon(folio)) {
 		/* Shared hugetlb page tables need i_mmap held for write. */

@@ -78,11 +78,11 @@ static void mf_unmap_range_and_kill(struct list_head *victims,
 	list_for_each_entry(v, victims, node)
 		if (v->shift)
 			size = max(size, 1UL << v->shift);
-	if (size) {
-		loff_t start = ((loff_t)index << PAGE_SHIFT) & ~(size - 1);
-
-		unmap_mapping_range(mapping, start, size, 0);
-	}
+	/* The whole naturally aligned block that holds @index. */
+	if (size)
+		unmap_mapping_range(mapping,
+				    round_down((loff_t)index << PAGE_SHIFT, size),
+				    size, 0);
 	mf_kill_victims(victims, flags & MF_MUST_KILL, pfn, flags);
 }
 

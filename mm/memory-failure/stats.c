@@ -200,7 +200,13 @@ int mf_report(unsigned long pfn, enum mf_action_page_type type,
 	pr_err("%#lx: recovery action for %s: %s\n", pfn,
 	       mf_page_type_name(type), mf_result_name(result));
 
-	return (result == MF_RECOVERED || result == MF_DELAYED) ? 0 : -EBUSY;
+	switch (result) {
+	case MF_RECOVERED:
+	case MF_DELAYED:
+		return 0;
+	default:
+		return -EBUSY;
+	}
 }
 EXPORT_SYMBOL_IF_KUNIT(mf_report);
 

@@ -313,21 +313,34 @@ static void unpoison_memory_no_online_page_eio(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, unpoison_memory(mf_kunit_bad_pfn()), -EIO);
 }
 
-/* Soft offline takes a free page off the allocator, without an event. */
-static void soft_offline_page_free_page_retired(struct kunit *test)
+/*
+ * Soft offline a free page (skipping the case when that cannot be undone
+ * or is switched off); returns its PFN, and in @poisoned the count before.
+ */
+static unsigned long mf_itest_soft_offline_free_page(struct kunit *test,
+						     long *poisoned)
 {
 	unsigned long pfn;
-	long poisoned;
 	int ret;
 
 	mf_itest_require_unpoison(test);
 	pfn = mf_itest_free_pfn(test);
-	poisoned = mf_itest_poisoned();
+	*poisoned = mf_itest_poisoned();
 
 	ret = soft_offline_page(pfn, 0);
 	if (ret == -EOPNOTSUPP)
 		kunit_skip(test, "vm.enable_soft_offline is off");
 	KUNIT_ASSERT_EQ(test, ret, 0);
+	return pfn;
+}
+
+/* Soft offline takes a free page off the allocator, without an event. */
+static void soft_offline_page_free_page_retired(struct kunit *test)
+{
+	unsigned long pfn;
+	long poisoned;
+
+	pfn = mf_itest_soft_offline_free_page(test, &poisoned);
 	KUNIT_EXPECT_TRUE(test, PageHWPoison(pfn_to_page(pfn)));
 	KUNIT_EXPECT_EQ(test, mf_itest_poisoned(), poisoned + 1);
 	mf_itest_expect_no_event(test);
@@ -342,16 +355,8 @@ static void soft_offline_page_twice_counted_once(struct kunit *test)
 {
 	unsigned long pfn;
 	long poisoned;
-	int ret;
 
-	mf_itest_require_unpoison(test);
-	pfn = mf_itest_free_pfn(test);
-	poisoned = mf_itest_poisoned();
-
-	ret = soft_offline_page(pfn, 0);
-	if (ret == -EOPNOTSUPP)
-		kunit_skip(test, "vm.enable_soft_offline is off");
-	KUNIT_ASSERT_EQ(test, ret, 0);
+	pfn = mf_itest_soft_offline_free_page(test, &poisoned);
 	KUNIT_EXPECT_EQ(test, soft_offline_page(pfn, 0), 0);
 	KUNIT_EXPECT_EQ(test, mf_itest_poisoned(), poisoned + 1);
 
