@@ -130,6 +130,34 @@ VISIBLE_IF_KUNIT bool mf_is_handlable(struct page *page, unsigned long flags)
 }
 EXPORT_SYMBOL_IF_KUNIT(mf_is_handlable);
 
+/**
+ * mf_pin_hugetlb() - pin the hugetlb folio of a page, if it is in one
+ * @page: the page
+ * @unpoison: for unpoison, which may pin a folio that is not migratable
+ * @ret: set to the result of get_hwpoison_hugetlb_folio() when it applies
+ *
+ * A folio that stopped being hugetlb (dissolved, split) while we looked
+ * is let go: the caller deals with @page as a base page.
+ *
+ * Context: Process context, mf_mutex held.
+ * Return: true when @page is in a hugetlb folio and *@ret is the answer.
+ */
+bool mf_pin_hugetlb(struct page *page, bool unpoison, int *ret)
+{
+	struct folio *folio = page_folio(page);
+	bool hugetlb;
+	int got;
+
+	got = get_hwpoison_hugetlb_folio(folio, &hugetlb, unpoison);
+	if (hugetlb && folio == page_folio(page)) {
+		*ret = got;
+		return true;
+	}
+	if (hugetlb && got > 0)
+		folio_put(folio);
+	return false;
+}
+
 /*
  * One attempt at a reference on @page: 1 when taken, 0 when the page has
  * none to share (free, or being freed), -EBUSY when it is a kind of page we
@@ -137,29 +165,24 @@ EXPORT_SYMBOL_IF_KUNIT(mf_is_handlable);
  */
 static int mf_try_pin(struct page *page, unsigned long flags)
 {
-	struct folio *folio = page_folio(page);
-	bool hugetlb;
+	struct folio *folio;
 	int ret;
 
-	ret = get_hwpoison_hugetlb_folio(folio, &hugetlb, false);
-	if (hugetlb) {
-		if (folio == page_folio(page))
-			return ret;
-		/* The folio was split or freed under us: look again. */
-		if (ret > 0)
-			folio_put(folio);
-		folio = page_folio(page);
-	}
+	if (mf_pin_hugetlb(page, false, &ret))
+		return ret;
 
+	folio = page_folio(page);
 	if (!mf_is_handlable(&folio->page, flags))
 		return -EBUSY;
 	if (!folio_try_get(folio))
 		return 0;
-	if (folio == page_folio(page))
-		return 1;
-	pr_info("%#lx cannot catch tail\n", page_to_pfn(page));
-	folio_put(folio);
-	return 0;
+	/* Split or freed and reused under us: that is not our folio. */
+	if (folio != page_folio(page)) {
+		pr_info("%#lx cannot catch tail\n", page_to_pfn(page));
+		folio_put(folio);
+		return 0;
+	}
+	return 1;
 }
 
 #define MF_PIN_TRIES	4
@@ -253,6 +276,23 @@ int mf_take_off_free_page(struct page *page)
 		return ret;
 	drain_all_pages(page_zone(page));
 	return take_page_off_buddy(page);
+}
+
+/**
+ * mf_retire_free() - retire a page that nobody holds any more
+ * @page: a free page, or a page of a free hugetlb folio
+ *
+ * Context: Process context, mf_mutex held.
+ * Return: MF_RECOVERED when the page is off the allocators for good,
+ * MF_FAILED when it could not be taken off.
+ */
+enum mf_result mf_retire_free(struct page *page)
+{
+	if (mf_take_off_free_page(page) <= 0)
+		return MF_FAILED;
+	/* The reference that keeps it from ever being freed again. */
+	page_ref_inc(page);
+	return MF_RECOVERED;
 }
 
 /**
@@ -406,39 +446,42 @@ static int mf_split(struct mf_call *mc)
 	return 0;
 }
 
-/*
- * Phases 7 and 8 for a pinned base page.  Takes the folio lock; the
- * page-state handler drops it.
+/**
+ * mf_unmap_and_classify() - phases 7 and 8: unmap, kill, classify, handle
+ * @folio: the folio of @page, pinned and locked
+ * @page: the poisoned page
+ * @pfn: its PFN
+ * @flags: MF_* flags of the error
+ *
+ * Only LRU, hugetlb and writeback folios can be mapped by users; others
+ * go straight to the page-state table.
+ *
+ * Context: Process context, mf_mutex held.  The folio lock is released
+ * before return.
+ * Return: as mf_report().
  */
-static int mf_unmap_and_handle(struct mf_call *mc)
+int mf_unmap_and_classify(struct folio *folio, struct page *page,
+			  unsigned long pfn, int flags)
 {
-	struct folio *folio = mc->folio;
-	unsigned long old_flags;
-
-	shake_folio(folio);
-	folio_lock(folio);
-	WARN_ON_ONCE(folio_test_large(folio));
-
 	/* Unmapping clears some flags: classify by what the page was. */
-	old_flags = folio->flags;
+	unsigned long old_flags = folio->flags;
+	bool user = folio_test_lru(folio) || folio_test_hugetlb(folio) ||
+		    folio_test_writeback(folio);
 
-	if (folio_test_lru(folio) || folio_test_writeback(folio)) {
+	if (user) {
 		folio_wait_writeback(folio);
-		if (!mf_unmap_user_mappings(folio, mc->page, mc->pfn,
-					    mc->flags)) {
+		if (!mf_unmap_user_mappings(folio, page, pfn, flags)) {
 			folio_unlock(folio);
-			return mf_report(mc->pfn, MF_MSG_UNMAP_FAILED,
-					 MF_FAILED);
-		}
-		/* Truncated while we waited: nothing holds the data now. */
-		if (folio_test_lru(folio) && !folio_test_swapcache(folio) &&
-		    !folio->mapping) {
-			folio_unlock(folio);
-			return mf_report(mc->pfn, MF_MSG_TRUNCATED_LRU,
-					 MF_IGNORED);
+			return mf_report(pfn, MF_MSG_UNMAP_FAILED, MF_FAILED);
 		}
 	}
-	return mf_handle_page_state(mc->pfn, mc->page, old_flags);
+	/* Truncated while we waited: nothing holds the data now. */
+	if (user && folio_test_lru(folio) && !folio_test_swapcache(folio) &&
+	    !folio->mapping) {
+		folio_unlock(folio);
+		return mf_report(pfn, MF_MSG_TRUNCATED_LRU, MF_IGNORED);
+	}
+	return mf_handle_page_state(pfn, page, old_flags);
 }
 
 static int mf_handle(struct mf_call *mc)
@@ -481,7 +524,10 @@ again:
 			return ret;
 	}
 
-	return mf_unmap_and_handle(mc);
+	shake_folio(mc->folio);
+	folio_lock(mc->folio);
+	WARN_ON_ONCE(folio_test_large(mc->folio));
+	return mf_unmap_and_classify(mc->folio, mc->page, mc->pfn, mc->flags);
 }
 
 /**

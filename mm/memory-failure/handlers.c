@@ -213,12 +213,7 @@ static enum mf_result mf_handle_huge(const struct mf_page_state *ps,
 		folio_unlock(folio);
 		/* Drop our reference so the folio can be freed and dissolved. */
 		folio_put(folio);
-		if (mf_take_off_free_page(page) > 0) {
-			page_ref_inc(page);
-			result = MF_RECOVERED;
-		} else {
-			result = MF_FAILED;
-		}
+		result = mf_retire_free(page);
 	}
 
 	if (mf_has_extra_refs(ps, page, extra_pins))

@@ -236,6 +236,22 @@ static int mf_hugetlb_marked(unsigned long pfn, int flags,
 	return ret;
 }
 
+/*
+ * The filter vetoed the error: undo what mf_hugetlb_grab() did (the mark,
+ * the record, the pin, the migration stop) and unlock the folio.
+ */
+static int mf_hugetlb_vetoed(struct folio *folio, bool pinned,
+			     bool stopped_migration)
+{
+	folio_clear_hugetlb_hwpoison(folio);
+	if (stopped_migration)
+		folio_set_hugetlb_migratable(folio);
+	folio_unlock(folio);
+	if (pinned)
+		folio_put(folio);
+	return -EOPNOTSUPP;
+}
+
 /**
  * mf_hugetlb_failure() - handle an error in a hugetlb folio
  * @pfn: the corrupted page
@@ -251,8 +267,6 @@ int mf_hugetlb_failure(unsigned long pfn, int flags, bool *handled)
 	struct page *page = pfn_to_page(pfn);
 	bool stopped_migration = false;
 	enum mf_huge_state state;
-	unsigned long old_flags;
-	enum mf_result result;
 	struct folio *folio;
 
 	lockdep_assert_held(&mf_mutex);
@@ -279,34 +293,13 @@ int mf_hugetlb_failure(unsigned long pfn, int flags, bool *handled)
 
 	folio = page_folio(page);
 	folio_lock(folio);
+	if (hwpoison_filter(page))
+		return mf_hugetlb_vetoed(folio, state == MF_HUGE_IN_USE,
+					 stopped_migration);
+	if (state == MF_HUGE_IN_USE)
+		return mf_unmap_and_classify(folio, page, pfn, flags);
 
-	if (hwpoison_filter(page)) {
-		/* Undo all of it: the mark, the record, the pin. */
-		folio_clear_hugetlb_hwpoison(folio);
-		if (stopped_migration)
-			folio_set_hugetlb_migratable(folio);
-		folio_unlock(folio);
-		if (state == MF_HUGE_IN_USE)
-			folio_put(folio);
-		return -EOPNOTSUPP;
-	}
-
-	if (state == MF_HUGE_FREE) {
-		folio_unlock(folio);
-		if (mf_take_off_free_page(page) > 0) {
-			page_ref_inc(page);
-			result = MF_RECOVERED;
-		} else {
-			result = MF_FAILED;
-		}
-		return mf_report(pfn, MF_MSG_FREE_HUGE, result);
-	}
-
-	old_flags = folio->flags;
-	if (!mf_unmap_user_mappings(folio, page, pfn, flags)) {
-		folio_unlock(folio);
-		return mf_report(pfn, MF_MSG_UNMAP_FAILED, MF_FAILED);
-	}
-	return mf_handle_page_state(pfn, page, old_flags);
+	folio_unlock(folio);
+	return mf_report(pfn, MF_MSG_FREE_HUGE, mf_retire_free(page));
 }
 EXPORT_SYMBOL_IF_KUNIT(mf_hugetlb_failure);

@@ -481,32 +481,35 @@ out:
 }
 
 #ifdef CONFIG_HUGETLB_PAGE
+/* A hugetlb entry maps a whole huge page: report its full size. */
 static int mf_walk_hugetlb(pte_t *ptep, unsigned long hmask,
 			   unsigned long addr, unsigned long end,
 			   struct mm_walk *walk)
 {
-	struct mf_walk *w = walk->private;
-	unsigned int shift = huge_page_shift(hstate_vma(walk->vma));
-	pte_t pte = huge_ptep_get(walk->mm, addr, ptep);
+	struct hstate *h = hstate_vma(walk->vma);
 
-	return mf_walk_match(w, mf_entry_pfn(pte),
-			     1UL << (shift - PAGE_SHIFT), addr, shift);
+	return mf_walk_match(walk->private,
+			     mf_entry_pfn(huge_ptep_get(walk->mm, addr, ptep)),
+			     pages_per_huge_page(h), addr, huge_page_shift(h));
 }
-#else
-#define mf_walk_hugetlb NULL
 #endif
 
-/* Look into every VMA, VM_PFNMAP ones included. */
-static int mf_walk_every_vma(unsigned long start, unsigned long end,
-			     struct mm_walk *walk)
+/*
+ * Without a test_walk callback the walker skips VM_PFNMAP VMAs, but a
+ * poisoned RAM page may be mapped there too: accept every VMA.
+ */
+static int mf_walk_any_vma(unsigned long start, unsigned long end,
+			   struct mm_walk *walk)
 {
 	return 0;
 }
 
 static const struct mm_walk_ops mf_walk_ops = {
+	.test_walk	= mf_walk_any_vma,
 	.pmd_entry	= mf_walk_pmd,
+#ifdef CONFIG_HUGETLB_PAGE
 	.hugetlb_entry	= mf_walk_hugetlb,
-	.test_walk	= mf_walk_every_vma,
+#endif
 	.walk_lock	= PGWALK_RDLOCK,
 };
 

@@ -47,6 +47,10 @@ int mf_pin_page(struct page *page, unsigned long flags);
 bool mf_retire_page(struct page *page, bool take_off, bool release);
 int mf_take_off_free_page(struct page *page);
 int mf_split_large_folio(struct page *page, bool release);
+bool mf_pin_hugetlb(struct page *page, bool unpoison, int *ret);
+enum mf_result mf_retire_free(struct page *page);
+int mf_unmap_and_classify(struct folio *folio, struct page *page,
+			  unsigned long pfn, int flags);
 
 /**
  * struct mf_page_state - one row of the page-state table

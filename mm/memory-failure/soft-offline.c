@@ -38,21 +38,46 @@ static int mf_migrate_away(struct list_head *folios)
 	return ret > 0 ? -EBUSY : ret;
 }
 
+/* Isolate @folio, drop our reference, and migrate it away. */
+static int mf_soft_offline_migrate(struct folio *folio, struct page *page,
+				   bool huge)
+{
+	unsigned long pfn = page_to_pfn(page);
+	const char *what = huge ? "hugepage" : "page";
+	LIST_HEAD(folios);
+	bool isolated;
+	int ret;
+
+	isolated = isolate_folio_to_list(folio, &folios);
+	folio_put(folio);
+	if (!isolated) {
+		pr_info("%#lx: %s isolation failed, page count %d, type %pGp\n",
+			pfn, what, page_count(page), &page->flags);
+		return -EBUSY;
+	}
+
+	ret = mf_migrate_away(&folios);
+	if (ret) {
+		pr_info("%#lx: %s migration failed %d, type %pGp\n", pfn, what,
+			ret, &page->flags);
+		return ret;
+	}
+	/* Migration freed the old folio; a hugetlb one is dissolved here. */
+	return mf_retire_page(page, huge, !huge) ? 0 : -EBUSY;
+}
+
 /*
- * Soft offline a page we hold a reference on: drop it if its data is clean
- * page cache, otherwise migrate it.  Consumes the reference.
+ * Soft offline a page we hold a reference on, and consume the reference.
+ * Clean page cache is just dropped from its file; anything else moves.
  */
 static int mf_soft_offline_in_use(struct page *page)
 {
 	unsigned long pfn = page_to_pfn(page);
 	struct folio *folio = page_folio(page);
 	bool huge = folio_test_hugetlb(folio);
-	const char *what = huge ? "hugepage" : "page";
-	LIST_HEAD(folios);
-	long evicted = 0;
-	int ret;
+	bool poisoned, dropped = false;
 
-	if (!huge && folio_test_large(folio)) {
+	if (folio_test_large(folio) && !huge) {
 		if (mf_split_large_folio(page, true)) {
 			pr_info("%#lx: thp split failed\n", pfn);
 			return -EBUSY;
@@ -63,40 +88,21 @@ static int mf_soft_offline_in_use(struct page *page)
 	folio_lock(folio);
 	if (!huge)
 		folio_wait_writeback(folio);
-	if (PageHWPoison(page)) {
-		folio_unlock(folio);
-		folio_put(folio);
-		pr_info("%#lx: page already poisoned\n", pfn);
-		return 0;
-	}
-	/* A clean page-cache page can simply be dropped. */
-	if (!huge && folio_test_lru(folio) && !folio_test_swapcache(folio))
-		evicted = mapping_evict_folio(folio_mapping(folio), folio);
+	poisoned = PageHWPoison(page);
+	if (!poisoned && !huge && folio_test_lru(folio) &&
+	    !folio_test_swapcache(folio))
+		dropped = mapping_evict_folio(folio_mapping(folio), folio);
 	folio_unlock(folio);
 
-	if (evicted) {
+	if (poisoned) {
+		pr_info("%#lx: page already poisoned\n", pfn);
+		folio_put(folio);
+	} else if (dropped) {
 		pr_info("%#lx: invalidated\n", pfn);
 		mf_retire_page(page, false, true);
-		return 0;
+	} else {
+		return mf_soft_offline_migrate(folio, page, huge);
 	}
-
-	if (!isolate_folio_to_list(folio, &folios)) {
-		pr_info("%#lx: %s isolation failed, page count %d, type %pGp\n",
-			pfn, what, page_count(page), &page->flags);
-		folio_put(folio);
-		return -EBUSY;
-	}
-	folio_put(folio);
-
-	ret = mf_migrate_away(&folios);
-	if (ret) {
-		pr_info("%#lx: %s migration failed %d, type %pGp\n", pfn, what,
-			ret, &page->flags);
-		return ret;
-	}
-	/* The old hugetlb folio was freed by migration: dissolve it. */
-	if (!mf_retire_page(page, huge, !huge))
-		return -EBUSY;
 	return 0;
 }
 

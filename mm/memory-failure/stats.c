@@ -70,57 +70,55 @@ void num_poisoned_pages_sub(unsigned long pfn, long nr)
 }
 
 /*
- * The names the log line uses.  The tracepoint prints its own copy of the
- * same list (MF_PAGE_TYPE in include/ras/ras_event.h), and rasdaemon decodes
- * the numbers, so the enum order is ABI.
+ * The names come from the tracepoint's own lists in ras_event.h, so that
+ * the log and rasdaemon always agree; the enum order is ABI.
  */
-static const char * const mf_page_type_names[] = {
-	[MF_MSG_KERNEL]			= "reserved kernel page",
-	[MF_MSG_KERNEL_HIGH_ORDER]	= "high-order kernel page",
-	[MF_MSG_DIFFERENT_COMPOUND]	= "different compound page after locking",
-	[MF_MSG_HUGE]			= "huge page",
-	[MF_MSG_FREE_HUGE]		= "free huge page",
-	[MF_MSG_GET_HWPOISON]		= "get hwpoison page",
-	[MF_MSG_UNMAP_FAILED]		= "unmapping failed page",
-	[MF_MSG_DIRTY_SWAPCACHE]	= "dirty swapcache page",
-	[MF_MSG_CLEAN_SWAPCACHE]	= "clean swapcache page",
-	[MF_MSG_DIRTY_MLOCKED_LRU]	= "dirty mlocked LRU page",
-	[MF_MSG_CLEAN_MLOCKED_LRU]	= "clean mlocked LRU page",
-	[MF_MSG_DIRTY_UNEVICTABLE_LRU]	= "dirty unevictable LRU page",
-	[MF_MSG_CLEAN_UNEVICTABLE_LRU]	= "clean unevictable LRU page",
-	[MF_MSG_DIRTY_LRU]		= "dirty LRU page",
-	[MF_MSG_CLEAN_LRU]		= "clean LRU page",
-	[MF_MSG_TRUNCATED_LRU]		= "already truncated LRU page",
-	[MF_MSG_BUDDY]			= "free buddy page",
-	[MF_MSG_DAX]			= "dax page",
-	[MF_MSG_UNSPLIT_THP]		= "unsplit thp",
-	[MF_MSG_ALREADY_POISONED]	= "already poisoned page",
-	[MF_MSG_UNKNOWN]		= "unknown page",
-};
+#undef EM
+#undef EMe
+#define EM(value, name)		{ value, name },
+#define EMe(value, name)	{ value, name }
 
-static_assert(ARRAY_SIZE(mf_page_type_names) == MF_MSG_UNKNOWN + 1);
+static const struct trace_print_flags mf_page_type_names[] = { MF_PAGE_TYPE };
+static const struct trace_print_flags mf_result_names[] = { MF_ACTION_RESULT };
 
-static const char * const mf_result_names[] = {
-	[MF_IGNORED]	= "Ignored",
-	[MF_FAILED]	= "Failed",
-	[MF_DELAYED]	= "Delayed",
-	[MF_RECOVERED]	= "Recovered",
-};
+#undef EM
+#undef EMe
 
-static_assert(ARRAY_SIZE(mf_result_names) == MF_RECOVERED + 1);
+static const char *mf_lookup_name(const struct trace_print_flags *names,
+				  unsigned int nr, unsigned long value)
+{
+	unsigned int i;
+
+	for (i = 0; i < nr; i++)
+		if (names[i].mask == value)
+			return names[i].name;
+	return NULL;
+}
 
 /**
  * mf_page_type_name() - the log name of a page type
  * @type: the page type
  *
+ * The tracepoint's name, except for the two types the log names itself.
+ *
  * Return: a static string; "unknown page" for a value out of range.
  */
 const char *mf_page_type_name(enum mf_action_page_type type)
 {
-	if ((unsigned int)type >= ARRAY_SIZE(mf_page_type_names) ||
-	    !mf_page_type_names[type])
-		return mf_page_type_names[MF_MSG_UNKNOWN];
-	return mf_page_type_names[type];
+	const char *name;
+
+	/* The log has always said these two its own way. */
+	switch (type) {
+	case MF_MSG_ALREADY_POISONED:
+		return "already poisoned page";
+	case MF_MSG_DIFFERENT_COMPOUND:
+		return "different compound page after locking";
+	default:
+		break;
+	}
+	name = mf_lookup_name(mf_page_type_names,
+			      ARRAY_SIZE(mf_page_type_names), type);
+	return name ?: "unknown page";
 }
 EXPORT_SYMBOL_IF_KUNIT(mf_page_type_name);
 
@@ -132,9 +130,10 @@ EXPORT_SYMBOL_IF_KUNIT(mf_page_type_name);
  */
 const char *mf_result_name(enum mf_result result)
 {
-	if ((unsigned int)result >= ARRAY_SIZE(mf_result_names))
-		return mf_result_names[MF_FAILED];
-	return mf_result_names[result];
+	const char *name = mf_lookup_name(mf_result_names,
+					  ARRAY_SIZE(mf_result_names), result);
+
+	return name ?: "Failed";
 }
 EXPORT_SYMBOL_IF_KUNIT(mf_result_name);
 

@@ -60,17 +60,10 @@ static bool mf_taken_off_buddy(struct page *page)
  */
 static int mf_pin_poisoned(struct page *page)
 {
-	struct folio *folio = page_folio(page);
-	bool hugetlb;
 	int ret;
 
-	ret = get_hwpoison_hugetlb_folio(folio, &hugetlb, true);
-	if (hugetlb) {
-		if (folio == page_folio(page))
-			return ret;
-		if (ret > 0)
-			folio_put(folio);
-	}
+	if (mf_pin_hugetlb(page, true, &ret))
+		return ret;
 	if (mf_taken_off_buddy(page))
 		return -EHWPOISON;
 	return get_page_unless_zero(page) ? 1 : 0;
