@@ -7,18 +7,14 @@
 
 #include <kunit/static_stub.h>
 #include <linux/hugetlb.h>
-#include <linux/kfifo.h>
-#include <linux/llist.h>
 #include <linux/memremap.h>
 #include <linux/mm.h>
 #include <linux/mm_inline.h>
 #include <linux/page-flags.h>
 #include <linux/pagemap.h>
 #include <linux/sched.h>
-#include <linux/slab.h>
 #include <linux/swap.h>
 #include <linux/sysctl.h>
-#include <linux/workqueue.h>
 
 #include "../internal.h"
 #include "memory-failure.h"
@@ -70,8 +66,8 @@
  * handler), then the rmap locks (anon_vma, i_mmap) during victim collection
  * and unmapping, and hugetlb_lock (a spinlock, innermost) in hugetlb.c.
  * mmap_lock is only taken with no folio locked, to find the address of an
- * already poisoned page in the current task.  The per-CPU queue lock is a
- * raw spinlock that nests in nothing of ours and is taken in any context.
+ * already poisoned page in the current task.  The per-CPU queue lock
+ * (queue.c) nests in nothing of ours and is never held across a call out.
  */
 
 /* Serialises all hwpoison state changes; see memory-failure.h. */
@@ -430,13 +426,14 @@ static bool mf_filtered(struct mf_call *mc)
  */
 static int mf_split(struct mf_call *mc)
 {
-	LIST_HEAD(victims);
+	struct mf_victims vs;
 
 	folio_set_has_hwpoisoned(mc->folio);
 	if (mf_split_large_folio(mc->page, false) < 0) {
-		mf_collect_victims(mc->folio, mc->page, &victims,
-				   mc->flags & MF_ACTION_REQUIRED);
-		mf_kill_victims(&victims, true, mc->pfn, mc->flags);
+		folio_lock(mc->folio);
+		mf_collect_victims(&vs, mc->folio, mc->page, mc->flags);
+		folio_unlock(mc->folio);
+		mf_kill_victims(&vs, true, mc->flags);
 		put_page(mc->page);
 		mf_report(mc->pfn, MF_MSG_UNSPLIT_THP, MF_FAILED);
 		return -EHWPOISON;
@@ -565,154 +562,7 @@ int memory_failure(unsigned long pfn, int flags)
 }
 EXPORT_SYMBOL_GPL(memory_failure);
 
-/*
- * The per-CPU queue takes errors from contexts that cannot sleep (GHES in
- * IRQ context, the RAS CEC) and hands them to a worker on the same CPU.
- * A fixed ring takes the common case without allocating; when it is full,
- * entries are allocated with GFP_ATOMIC onto an overflow list, so that an
- * error is only lost when that allocation fails, and then it is counted
- * and logged.
- */
-#define MF_QUEUE_RING_SIZE	16
-
-struct mf_queue_entry {
-	unsigned long pfn;
-	int flags;
-};
-
-struct mf_queue_spill {
-	struct llist_node node;
-	struct mf_queue_entry entry;
-};
-
-/**
- * struct mf_queue - per-CPU queue of errors waiting for process context
- * @ring: entries in arrival order, guarded by @lock
- * @spill: entries that did not fit in @ring (lock-free list)
- * @lock: guards @ring; raw because the producers may run in hard IRQ
- * @lost: entries dropped because even the spill allocation failed
- * @work: drains the queue on this CPU
- */
-struct mf_queue {
-	DECLARE_KFIFO(ring, struct mf_queue_entry, MF_QUEUE_RING_SIZE);
-	struct llist_head spill;
-	raw_spinlock_t lock;
-	atomic_long_t lost;
-	struct work_struct work;
-};
-
-static DEFINE_PER_CPU(struct mf_queue, mf_queue);
-
-/* Hand one queued error on; a static stub for the KUnit tests. */
-VISIBLE_IF_KUNIT int mf_queue_dispatch(unsigned long pfn, int flags)
-{
-	KUNIT_STATIC_STUB_REDIRECT(mf_queue_dispatch, pfn, flags);
-	if (flags & MF_SOFT_OFFLINE)
-		return soft_offline_page(pfn, flags);
-	return memory_failure(pfn, flags);
-}
-EXPORT_SYMBOL_IF_KUNIT(mf_queue_dispatch);
-
-/**
- * memory_failure_queue() - queue a memory error for handling in process
- * context
- * @pfn: the corrupted page
- * @flags: MF_* flags (MF_SOFT_OFFLINE asks for a soft offline)
- *
- * Context: Any context but NMI.
- */
-void memory_failure_queue(unsigned long pfn, int flags)
-{
-	struct mf_queue_entry e = { .pfn = pfn, .flags = flags };
-	struct mf_queue_spill *spill;
-	struct mf_queue *q;
-	unsigned long irqflags;
-	bool queued;
-
-	q = &get_cpu_var(mf_queue);
-	raw_spin_lock_irqsave(&q->lock, irqflags);
-	queued = kfifo_put(&q->ring, e);
-	raw_spin_unlock_irqrestore(&q->lock, irqflags);
-	if (!queued) {
-		spill = kmalloc(sizeof(*spill), GFP_ATOMIC | __GFP_NOWARN);
-		if (spill) {
-			spill->entry = e;
-			llist_add(&spill->node, &q->spill);
-			queued = true;
-		} else {
-			atomic_long_inc(&q->lost);
-		}
-	}
-	if (queued)
-		schedule_work_on(smp_processor_id(), &q->work);
-	put_cpu_var(mf_queue);
-	if (!queued)
-		pr_err("buffer overflow when queuing memory failure at %#lx\n",
-		       pfn);
-}
-EXPORT_SYMBOL_GPL(memory_failure_queue);
-
-static void mf_queue_drain(struct mf_queue *q)
-{
-	struct mf_queue_spill *spill, *next;
-	struct mf_queue_entry e;
-	struct llist_node *list;
-	unsigned long irqflags;
-	long lost;
-	bool got;
-
-	for (;;) {
-		raw_spin_lock_irqsave(&q->lock, irqflags);
-		got = kfifo_get(&q->ring, &e);
-		raw_spin_unlock_irqrestore(&q->lock, irqflags);
-		if (!got)
-			break;
-		mf_queue_dispatch(e.pfn, e.flags);
-	}
-
-	/* The spill list is LIFO; reverse it to keep arrival order. */
-	list = llist_reverse_order(llist_del_all(&q->spill));
-	llist_for_each_entry_safe(spill, next, list, node) {
-		mf_queue_dispatch(spill->entry.pfn, spill->entry.flags);
-		kfree(spill);
-	}
-
-	lost = atomic_long_xchg(&q->lost, 0);
-	if (lost)
-		pr_err("%ld queued memory errors lost: no memory to queue them\n",
-		       lost);
-}
-
-static void mf_queue_work(struct work_struct *work)
-{
-	mf_queue_drain(container_of(work, struct mf_queue, work));
-}
-
-/**
- * memory_failure_queue_kick() - handle the queued errors of a CPU now
- * @cpu: the CPU whose queue to drain
- *
- * Used on the way back to user space after a machine check, so that the
- * errors are handled before the task runs again.
- *
- * Context: Process context; may sleep.
- */
-void memory_failure_queue_kick(int cpu)
-{
-	struct mf_queue *q = &per_cpu(mf_queue, cpu);
-
-	cancel_work_sync(&q->work);
-	mf_queue_drain(q);
-}
-EXPORT_SYMBOL_IF_KUNIT(memory_failure_queue_kick);
-
 #if IS_ENABLED(CONFIG_KUNIT)
-unsigned int mf_queue_capacity(void)
-{
-	return MF_QUEUE_RING_SIZE;
-}
-EXPORT_SYMBOL_IF_KUNIT(mf_queue_capacity);
-
 bool mf_recovery_enabled(void)
 {
 	return READ_ONCE(sysctl_memory_failure_recovery);
@@ -734,17 +584,6 @@ static struct ctl_table mf_core_sysctls[] = {
 
 static int __init memory_failure_init(void)
 {
-	int cpu;
-
-	for_each_possible_cpu(cpu) {
-		struct mf_queue *q = &per_cpu(mf_queue, cpu);
-
-		INIT_KFIFO(q->ring);
-		init_llist_head(&q->spill);
-		raw_spin_lock_init(&q->lock);
-		atomic_long_set(&q->lost, 0);
-		INIT_WORK(&q->work, mf_queue_work);
-	}
 	register_sysctl_init("vm", mf_core_sysctls);
 	return 0;
 }

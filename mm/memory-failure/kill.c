@@ -1,417 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Victims of a memory error: finding the tasks that map a poisoned page,
- * unmapping it and signalling them.
- *
- * Collection walks the reverse map of the page first and records the mms
- * that map it, with the address in each.  Only when it found some does it
- * go over the task list, once, looking each task's mm up in that sorted
- * record: O(tasks * log(mappings) + mappings) instead of a scan of every
- * task for every mapping.  A page that is not mapped costs no task scan.
+ * Taking a poisoned page away from its users: unmapping it, so that the
+ * next access faults on a hwpoison entry, and telling the processes that
+ * lost data (victims.c chooses them).  Also finding where a task maps a
+ * page that was poisoned before, to signal it when it consumes the error.
  */
 #define pr_fmt(fmt) "Memory failure: " fmt
 
 #include <kunit/static_stub.h>
 #include <linux/backing-dev.h>
 #include <linux/hugetlb.h>
-#include <linux/ksm.h>
 #include <linux/mm.h>
 #include <linux/pagewalk.h>
 #include <linux/rmap.h>
-#include <linux/sched/mm.h>
-#include <linux/sched/signal.h>
-#include <linux/sched/task.h>
-#include <linux/slab.h>
-#include <linux/sort.h>
-#include <linux/sysctl.h>
+#include <linux/swapops.h>
 
 #include "../internal.h"
 #include "memory-failure.h"
-
-static int sysctl_memory_failure_early_kill __read_mostly;
-
-/*
- * mf_early_kill_thread - the thread of @tsk's process that wants to hear
- * about errors as soon as they happen (early kill), or NULL
- *
- * A thread that asked for early kill with prctl(PR_MCE_KILL) is preferred,
- * as it is the process's designated handler.  Otherwise the first thread
- * that did not choose a policy is taken if vm.memory_failure_early_kill
- * (@sysctl_early) is set.
- *
- * Context: rcu_read_lock() or tasklist_lock held.
- */
-VISIBLE_IF_KUNIT struct task_struct *mf_early_kill_thread(struct task_struct *tsk,
-							  bool sysctl_early)
-{
-	struct task_struct *t;
-
-	for_each_thread(tsk, t)
-		if ((t->flags & PF_MCE_PROCESS) && (t->flags & PF_MCE_EARLY))
-			return t;
-	if (!sysctl_early)
-		return NULL;
-	for_each_thread(tsk, t)
-		if (!(t->flags & PF_MCE_PROCESS))
-			return t;
-	return NULL;
-}
-EXPORT_SYMBOL_IF_KUNIT(mf_early_kill_thread);
-
-/**
- * task_early_kill() - the thread of a process to signal at error time
- * @tsk: a task of the process
- * @force_early: the error is being consumed by current (action required):
- *	signal current if it shares @tsk's mm, whatever the policy
- *
- * Context: rcu_read_lock() or tasklist_lock held.
- * Return: the thread to signal now, or NULL when the process has no mm or
- * asked to be told late (when it touches the page).
- */
-struct task_struct *task_early_kill(struct task_struct *tsk, int force_early)
-{
-	if (!tsk->mm)
-		return NULL;
-	if (force_early && tsk->mm == current->mm)
-		return current;
-	return mf_early_kill_thread(tsk,
-				    READ_ONCE(sysctl_memory_failure_early_kill));
-}
-EXPORT_SYMBOL_IF_KUNIT(task_early_kill);
-
-static int mf_victim_add_shift(struct list_head *victims,
-			       struct task_struct *tsk, unsigned long addr,
-			       short shift)
-{
-	struct mf_victim *v;
-
-	v = kmalloc(sizeof(*v), GFP_ATOMIC);
-	if (!v)
-		return -ENOMEM;
-	get_task_struct(tsk);
-	v->tsk = tsk;
-	v->addr = addr;
-	v->shift = shift;
-	list_add_tail(&v->node, victims);
-	return 0;
-}
-
-static short mf_mapping_shift(struct page *page, struct vm_area_struct *vma,
-			      unsigned long addr)
-{
-	if (is_zone_device_page(page))
-		return mf_devmap_shift(vma, addr);
-	return page_shift(compound_head(page));
-}
-
-/**
- * mf_victim_add() - put a task on a victim list
- * @victims: the list
- * @tsk: the task to signal
- * @page: the poisoned page
- * @vma: the mapping of @page in @tsk
- * @addr: the address of @page in @vma, or -EFAULT if unknown
- *
- * A task whose address is unknown is still added: it gets SIGKILL if it
- * must be killed.  A ZONE_DEVICE page that turns out not to be mapped at
- * @addr is skipped.
- *
- * Context: Any context that may allocate with GFP_ATOMIC.
- * Return: 0, or -ENOMEM.
- */
-int mf_victim_add(struct list_head *victims, struct task_struct *tsk,
-		  struct page *page, struct vm_area_struct *vma,
-		  unsigned long addr)
-{
-	short shift = mf_mapping_shift(page, vma, addr);
-
-	if (addr == -EFAULT)
-		pr_info("Unable to find user space address %lx in %s\n",
-			page_to_pfn(page), tsk->comm);
-	else if (!shift)
-		return 0;
-	return mf_victim_add_shift(victims, tsk, addr, shift);
-}
-EXPORT_SYMBOL_IF_KUNIT(mf_victim_add);
-
-#ifdef CONFIG_KSM
-/**
- * add_to_kill_ksm() - add a task that maps a KSM page to a victim list
- * @tsk: the task
- * @page: the poisoned KSM page
- * @vma: a mapping of @page in @tsk
- * @to_kill: the victim list (of &struct mf_victim)
- * @addr: the address of @page in @vma
- *
- * A task that maps the page several times is signalled once.
- *
- * Context: As mm/ksm.c's collect_procs_ksm(): rcu_read_lock() held.
- */
-void add_to_kill_ksm(struct task_struct *tsk, struct page *page,
-		     struct vm_area_struct *vma, struct list_head *to_kill,
-		     unsigned long addr)
-{
-	struct mf_victim *v;
-
-	list_for_each_entry(v, to_kill, node)
-		if (v->tsk == tsk)
-			return;
-	mf_victim_add(to_kill, tsk, page, vma, addr);
-}
-EXPORT_SYMBOL_IF_KUNIT(add_to_kill_ksm);
-#endif
-
-/* One mapping of the poisoned page, found by the rmap walk. */
-struct mf_hit {
-	struct mm_struct *mm;
-	unsigned long addr;
-	short shift;
-};
-
-struct mf_hits {
-	struct mf_hit *hit;
-	unsigned int nr;
-	unsigned int cap;
-};
-
-/* Record a mapping; the mm is grabbed so its address stays unique. */
-static void mf_hits_add(struct mf_hits *hits, struct mm_struct *mm,
-			unsigned long addr, short shift)
-{
-	if (hits->nr == hits->cap) {
-		unsigned int cap = hits->cap ? 2 * hits->cap : 8;
-		struct mf_hit *n;
-
-		n = krealloc_array(hits->hit, cap, sizeof(*n), GFP_ATOMIC);
-		if (!n)
-			return;
-		hits->hit = n;
-		hits->cap = cap;
-	}
-	mmgrab(mm);
-	hits->hit[hits->nr++] = (struct mf_hit){ mm, addr, shift };
-}
-
-static int mf_hit_cmp(const void *a, const void *b)
-{
-	const struct mf_hit *x = a, *y = b;
-
-	if (x->mm != y->mm)
-		return x->mm < y->mm ? -1 : 1;
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
-	return 0;
-}
-
-/* Index of the first hit of @mm in the sorted @hits, or -1. */
-static int mf_hits_find(const struct mf_hits *hits, struct mm_struct *mm)
-{
-	int lo = 0, hi = hits->nr;
-
-	while (lo < hi) {
-		int mid = lo + (hi - lo) / 2;
-
-		if (hits->hit[mid].mm < mm)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < hits->nr && hits->hit[lo].mm == mm ? lo : -1;
-}
-
-/*
- * Turn the recorded mappings into victims: one pass over the processes.
- * With @any_task every process that maps the page is taken, whatever its
- * kill policy (the memory is going away); otherwise the policy decides.
- */
-static void mf_hits_to_victims(struct mf_hits *hits, struct list_head *victims,
-			       bool force_early, bool any_task)
-{
-	struct task_struct *tsk;
-	unsigned int i;
-
-	if (!hits->nr)
-		return;
-	sort(hits->hit, hits->nr, sizeof(*hits->hit), mf_hit_cmp, NULL);
-
-	rcu_read_lock();
-	for_each_process(tsk) {
-		struct task_struct *t;
-		int first;
-
-		t = any_task ? tsk : task_early_kill(tsk, force_early);
-		if (!t || !t->mm)
-			continue;
-		first = mf_hits_find(hits, t->mm);
-		if (first < 0)
-			continue;
-		for (i = first; i < hits->nr && hits->hit[i].mm == t->mm; i++)
-			mf_victim_add_shift(victims, t, hits->hit[i].addr,
-					    hits->hit[i].shift);
-	}
-	rcu_read_unlock();
-
-	for (i = 0; i < hits->nr; i++)
-		mmdrop(hits->hit[i].mm);
-	kfree(hits->hit);
-}
-
-static void mf_collect_anon(struct folio *folio, struct page *page,
-			    struct mf_hits *hits)
-{
-	struct anon_vma_chain *avc;
-	struct anon_vma *av;
-	pgoff_t pgoff;
-
-	av = folio_lock_anon_vma_read(folio, NULL);
-	if (!av)
-		return;
-	pgoff = page_to_pgoff(page);
-	anon_vma_interval_tree_foreach(avc, &av->rb_root, pgoff, pgoff) {
-		struct vm_area_struct *vma = avc->vma;
-		unsigned long addr = page_mapped_in_vma(page, vma);
-
-		if (addr != -EFAULT)
-			mf_hits_add(hits, vma->vm_mm, addr,
-				    mf_mapping_shift(page, vma, addr));
-	}
-	anon_vma_unlock_read(av);
-}
-
-static void mf_collect_file(struct address_space *mapping, pgoff_t pgoff,
-			    struct page *page, bool by_pgoff,
-			    struct mf_hits *hits)
-{
-	struct vm_area_struct *vma;
-
-	i_mmap_lock_read(mapping);
-	vma_interval_tree_foreach(vma, &mapping->i_mmap, pgoff, pgoff) {
-		unsigned long addr;
-		short shift;
-
-		addr = by_pgoff ? vma_address(vma, pgoff, 1) :
-				  page_address_in_vma(page, vma);
-		if (addr == -EFAULT)
-			continue;
-		shift = mf_mapping_shift(page, vma, addr);
-		if (shift)
-			mf_hits_add(hits, vma->vm_mm, addr, shift);
-	}
-	i_mmap_unlock_read(mapping);
-}
-
-/**
- * mf_collect_victims() - find the tasks to tell about a poisoned page
- * @folio: the folio of @page, locked
- * @page: the poisoned page
- * @victims: list to add &struct mf_victim entries to
- * @force_early: current consumed the error; include it whatever its policy
- *
- * Only tasks whose kill policy is early are collected (and current with
- * @force_early); the others learn of the error when they touch the page.
- *
- * Context: Process context, mf_mutex held.
- */
-void mf_collect_victims(struct folio *folio, struct page *page,
-			struct list_head *victims, bool force_early)
-{
-	struct mf_hits hits = { };
-
-	lockdep_assert_held(&mf_mutex);
-	if (!folio->mapping)
-		return;
-	if (unlikely(folio_test_ksm(folio))) {
-		collect_procs_ksm(folio, page, victims, force_early);
-		return;
-	}
-	if (folio_test_anon(folio))
-		mf_collect_anon(folio, page, &hits);
-	else
-		mf_collect_file(folio->mapping, page_to_pgoff(page), page,
-				false, &hits);
-	mf_hits_to_victims(&hits, victims, force_early, false);
-}
-
-/**
- * mf_collect_mapping_victims() - find the tasks that map a file offset
- * @mapping: the file
- * @pgoff: the page offset in @mapping
- * @page: the poisoned page at @pgoff
- * @victims: list to add &struct mf_victim entries to
- * @all_tasks: take every task that maps @pgoff, whatever its kill policy
- *	(the memory is being removed); otherwise as for action required
- *
- * For file systems on device memory (fsdax), where the page is not in the
- * page cache.
- *
- * Context: Process context.
- */
-void mf_collect_mapping_victims(struct address_space *mapping, pgoff_t pgoff,
-				struct page *page, struct list_head *victims,
-				bool all_tasks)
-{
-	struct mf_hits hits = { };
-
-	mf_collect_file(mapping, pgoff, page, true, &hits);
-	mf_hits_to_victims(&hits, victims, true, all_tasks);
-}
-
-VISIBLE_IF_KUNIT int mf_signal(struct mf_victim *v, unsigned long pfn,
-			       int flags)
-{
-	struct task_struct *t = v->tsk;
-	void __user *addr = (void __user *)v->addr;
-	int ret;
-
-	KUNIT_STATIC_STUB_REDIRECT(mf_signal, v, pfn, flags);
-	pr_err("%#lx: Sending SIGBUS to %s:%d due to hardware memory corruption\n",
-	       pfn, t->comm, task_pid_nr(t));
-	/* Only the task that consumed the data gets an action-required kill. */
-	if ((flags & MF_ACTION_REQUIRED) && t == current)
-		ret = force_sig_mceerr(BUS_MCEERR_AR, addr, v->shift);
-	else
-		ret = send_sig_mceerr(BUS_MCEERR_AO, addr, v->shift, t);
-	if (ret < 0)
-		pr_info("Error sending signal to %s:%d: %d\n", t->comm,
-			task_pid_nr(t), ret);
-	return ret;
-}
-EXPORT_SYMBOL_IF_KUNIT(mf_signal);
-
-/**
- * mf_kill_victims() - signal the tasks on a victim list and free it
- * @victims: the list, emptied on return
- * @force: signal them; otherwise only release the list (the page was
- *	unmapped cleanly and nobody lost data)
- * @pfn: the poisoned page
- * @flags: MF_* flags; MF_ACTION_REQUIRED makes current's signal AR
- *
- * A task whose address of the page is unknown gets SIGKILL: SIGBUS
- * without an address would be of no use to it.
- *
- * Context: Process context.
- */
-void mf_kill_victims(struct list_head *victims, bool force, unsigned long pfn,
-		     int flags)
-{
-	struct mf_victim *v, *next;
-
-	list_for_each_entry_safe(v, next, victims, node) {
-		if (force && v->addr == -EFAULT) {
-			pr_err("%#lx: forcibly killing %s:%d because of failure to unmap corrupted page\n",
-			       pfn, v->tsk->comm, task_pid_nr(v->tsk));
-			do_send_sig_info(SIGKILL, SEND_SIG_PRIV, v->tsk,
-					 PIDTYPE_PID);
-		} else if (force && mf_signal(v, pfn, flags) < 0) {
-			pr_err("%#lx: Cannot send advisory machine check signal to %s:%d\n",
-			       pfn, v->tsk->comm, task_pid_nr(v->tsk));
-		}
-		list_del(&v->node);
-		put_task_struct(v->tsk);
-		kfree(v);
-	}
-}
-EXPORT_SYMBOL_IF_KUNIT(mf_kill_victims);
 
 /* Where a poisoned PFN is mapped in one address space. */
 struct mf_walk {
@@ -551,22 +156,22 @@ int mf_kill_accessing_task(struct task_struct *tsk, unsigned long pfn,
 EXPORT_SYMBOL_IF_KUNIT(mf_kill_accessing_task);
 
 /*
- * Whether @folio holds file data that is also on its backing store, so a
- * later access can read it again.  The page tables may hold dirty bits the
- * folio does not have yet: move them over first.
+ * Whether @folio holds file data that its backing store may have too: not
+ * dirty as far as the folio knows, in a file that is written back.
  */
-static bool mf_is_clean_file_data(struct folio *folio)
+static bool mf_may_be_on_disk(struct folio *folio)
 {
 	struct address_space *mapping = folio_mapping(folio);
 
-	if (folio_test_dirty(folio) || !mapping ||
-	    !mapping_can_writeback(mapping))
-		return false;
-	if (folio_mkclean(folio)) {
+	return !folio_test_dirty(folio) && mapping &&
+	       mapping_can_writeback(mapping);
+}
+
+/* Move the dirty bits of the page tables to @folio before judging it. */
+static void mf_pull_dirty_bits(struct folio *folio)
+{
+	if (folio_mkclean(folio))
 		folio_set_dirty(folio);
-		return false;
-	}
-	return true;
 }
 
 /**
@@ -594,10 +199,13 @@ int unmap_poisoned_folio(struct folio *folio, unsigned long pfn, bool must_kill)
 		pr_err("%#lx: keeping poisoned page in swap cache\n", pfn);
 		leave_entries = false;
 	}
-	if (!must_kill && mf_is_clean_file_data(folio)) {
-		pr_info("%#lx: corrupted page was clean: dropped without side effects\n",
-			pfn);
-		leave_entries = false;
+	if (!must_kill && mf_may_be_on_disk(folio)) {
+		mf_pull_dirty_bits(folio);
+		if (!folio_test_dirty(folio)) {
+			pr_info("%#lx: corrupted page was clean: dropped without side effects\n",
+				pfn);
+			leave_entries = false;
+		}
 	}
 	if (leave_entries)
 		ttu |= TTU_HWPOISON;
@@ -636,7 +244,7 @@ bool mf_unmap_user_mappings(struct folio *folio, struct page *page,
 			    unsigned long pfn, int flags)
 {
 	bool mlocked = folio_test_mlocked(folio);
-	LIST_HEAD(victims);
+	struct mf_victims vs;
 	bool unmapped, force;
 
 	lockdep_assert_held(&mf_mutex);
@@ -648,7 +256,7 @@ bool mf_unmap_user_mappings(struct folio *folio, struct page *page,
 	if (!folio_mapped(folio))
 		return true;
 
-	mf_collect_victims(folio, page, &victims, flags & MF_ACTION_REQUIRED);
+	mf_collect_victims(&vs, folio, page, flags);
 
 	unmapped = !unmap_poisoned_folio(folio, pfn, flags & MF_MUST_KILL);
 	if (!unmapped)
@@ -660,25 +268,6 @@ bool mf_unmap_user_mappings(struct folio *folio, struct page *page,
 		shake_folio(folio);
 
 	force = folio_test_dirty(folio) || (flags & MF_MUST_KILL) || !unmapped;
-	mf_kill_victims(&victims, force, pfn, flags);
+	mf_kill_victims(&vs, force, flags);
 	return unmapped;
 }
-
-static struct ctl_table mf_kill_sysctls[] = {
-	{
-		.procname	= "memory_failure_early_kill",
-		.data		= &sysctl_memory_failure_early_kill,
-		.maxlen		= sizeof(sysctl_memory_failure_early_kill),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ZERO,
-		.extra2		= SYSCTL_ONE,
-	},
-};
-
-static int __init mf_kill_init(void)
-{
-	register_sysctl_init("vm", mf_kill_sysctls);
-	return 0;
-}
-core_initcall(mf_kill_init);

@@ -17,21 +17,53 @@ struct dev_pagemap;
 struct vm_area_struct;
 
 /**
- * struct mf_victim - a task to signal about one corrupted page
- * @node: entry in the caller's victim list
- * @tsk: the task (a reference is held while on the list)
- * @addr: user address of the corrupted page in @tsk, or -EFAULT when the
- *	page is mapped but its address could not be computed
- * @shift: log2 of the mapping size, reported as si_addr_lsb
- *
- * The list type that mm/ksm.c fills through add_to_kill_ksm() and that
- * mf_kill_victims() consumes.
+ * struct mf_victim - a process to tell about one poisoned page
+ * @tsk: the thread to signal (a reference is held)
+ * @mm: the address space it is looked up by; grabbed, so that it stays a
+ *	unique key (current's, in &mf_victims.self, needs no grab)
+ * @addr: user address of the first mapping of the page found
+ * @shift: log2 of the size of that mapping, reported as si_addr_lsb; 0
+ *	while no mapping has been found
  */
 struct mf_victim {
-	struct list_head node;
 	struct task_struct *tsk;
+	struct mm_struct *mm;
 	unsigned long addr;
 	short shift;
+};
+
+/**
+ * struct mf_victims - the processes to tell about one poisoned page
+ * @page: the page
+ * @pfn: its PFN
+ * @self: current, when it consumed the error (MF_ACTION_REQUIRED); kept
+ *	here so that no failed allocation can spare it
+ * @cand: the other candidates, sorted by @mm (kvmalloc'ed)
+ * @nr: entries in @cand
+ * @wanted: entries to find: @nr, plus one for @self
+ * @found: entries found mapping the page
+ * @lost: processes that map the page but could not be recorded
+ * @complete: @cand holds every candidate there was
+ * @everyone: every process is a candidate, whatever its kill policy
+ * @sysctl_early: vm.memory_failure_early_kill, read once
+ * @untracked_mm: the last mm reported while @complete is false
+ *
+ * Filled by mf_collect_victims() or mf_collect_mapping_victims(), used
+ * and released by mf_kill_victims(); lives on the caller's stack.
+ */
+struct mf_victims {
+	struct page *page;
+	unsigned long pfn;
+	struct mf_victim self;
+	struct mf_victim *cand;
+	unsigned int nr;
+	unsigned int wanted;
+	unsigned int found;
+	unsigned int lost;
+	bool complete;
+	bool everyone;
+	bool sysctl_early;
+	struct mm_struct *untracked_mm;
 };
 
 /*
@@ -75,17 +107,16 @@ struct mf_page_state {
 int mf_handle_page_state(unsigned long pfn, struct page *page,
 			 unsigned long old_flags);
 
+/* victims.c */
+void mf_collect_victims(struct mf_victims *vs, struct folio *folio,
+			struct page *page, int flags);
+void mf_collect_mapping_victims(struct mf_victims *vs,
+				struct address_space *mapping, pgoff_t pgoff,
+				struct page *page, int flags);
+short mf_victims_max_shift(const struct mf_victims *vs);
+void mf_kill_victims(struct mf_victims *vs, bool force, int flags);
+
 /* kill.c */
-int mf_victim_add(struct list_head *victims, struct task_struct *tsk,
-		  struct page *page, struct vm_area_struct *vma,
-		  unsigned long addr);
-void mf_collect_victims(struct folio *folio, struct page *page,
-			struct list_head *victims, bool force_early);
-void mf_collect_mapping_victims(struct address_space *mapping, pgoff_t pgoff,
-				struct page *page, struct list_head *victims,
-				bool all_tasks);
-void mf_kill_victims(struct list_head *victims, bool force, unsigned long pfn,
-		     int flags);
 int mf_kill_accessing_task(struct task_struct *tsk, unsigned long pfn,
 			   int flags);
 bool mf_unmap_user_mappings(struct folio *folio, struct page *page,
@@ -140,11 +171,14 @@ bool mf_is_handlable(struct page *page, unsigned long flags);
 const struct mf_page_state *mf_classify(unsigned long flags);
 bool mf_has_extra_refs(const struct mf_page_state *ps, struct page *page,
 		       bool extra_pins);
-struct task_struct *mf_early_kill_thread(struct task_struct *tsk,
+struct task_struct *mf_early_kill_thread(struct task_struct *p,
 					 bool sysctl_early);
+struct mf_victim *mf_victims_alloc(unsigned int nr);
+void mf_victim_lost(unsigned long pfn, struct task_struct *tsk);
 void mf_node_stats_add(struct memory_failure_stats *stats,
 		       enum mf_result result);
 unsigned int mf_queue_capacity(void);
+unsigned long mf_queue_lost(int cpu);
 int mf_queue_dispatch(unsigned long pfn, int flags);
 bool mf_recovery_enabled(void);
 int mf_signal(struct mf_victim *v, unsigned long pfn, int flags);

@@ -78,23 +78,19 @@ short mf_devmap_shift(struct vm_area_struct *vma, unsigned long addr)
  * Zap every mapping of the file range the victims map, sized by the
  * largest mapping among them, then signal them.
  */
-static void mf_unmap_range_and_kill(struct list_head *victims,
-				    unsigned long pfn,
+static void mf_unmap_range_and_kill(struct mf_victims *vs,
 				    struct address_space *mapping,
 				    pgoff_t index, int flags)
 {
-	unsigned long size = 0;
-	struct mf_victim *v;
+	short shift = mf_victims_max_shift(vs);
+	unsigned long size = shift ? 1UL << shift : 0;
 
-	list_for_each_entry(v, victims, node)
-		if (v->shift)
-			size = max(size, 1UL << v->shift);
 	/* The whole naturally aligned block that holds @index. */
 	if (size)
 		unmap_mapping_range(mapping,
 				    round_down((loff_t)index << PAGE_SHIFT, size),
 				    size, 0);
-	mf_kill_victims(victims, flags & MF_MUST_KILL, pfn, flags);
+	mf_kill_victims(vs, flags & MF_MUST_KILL, flags);
 }
 
 /* No owner handler: poison, unmap and kill whoever maps the page. */
@@ -102,7 +98,7 @@ static int mf_pgmap_kill_users(unsigned long pfn, int flags,
 			       struct dev_pagemap *pgmap)
 {
 	struct folio *folio = pfn_folio(pfn);
-	LIST_HEAD(victims);
+	struct mf_victims vs;
 	dax_entry_t cookie;
 	int ret = 0;
 
@@ -124,9 +120,8 @@ static int mf_pgmap_kill_users(unsigned long pfn, int flags,
 
 	SetPageHWPoison(&folio->page);
 	flags |= MF_ACTION_REQUIRED | MF_MUST_KILL;
-	mf_collect_victims(folio, &folio->page, &victims, true);
-	mf_unmap_range_and_kill(&victims, pfn, folio->mapping, folio->index,
-				flags);
+	mf_collect_victims(&vs, folio, &folio->page, flags);
+	mf_unmap_range_and_kill(&vs, folio->mapping, folio->index, flags);
 unlock:
 	dax_unlock_folio(folio, cookie);
 	return ret;
@@ -184,7 +179,7 @@ int mf_dax_kill_procs(struct address_space *mapping, pgoff_t index,
 {
 	bool pre_remove = mf_flags & MF_MEM_PRE_REMOVE;
 	pgoff_t end = index + count;
-	LIST_HEAD(victims);
+	struct mf_victims vs;
 	dax_entry_t cookie;
 	struct page *page;
 
@@ -197,10 +192,9 @@ int mf_dax_kill_procs(struct address_space *mapping, pgoff_t index,
 		if (page) {
 			if (!pre_remove)
 				SetPageHWPoison(page);
-			mf_collect_mapping_victims(mapping, index, page,
-						   &victims, pre_remove);
-			mf_unmap_range_and_kill(&victims, page_to_pfn(page),
-						mapping, index, mf_flags);
+			mf_collect_mapping_victims(&vs, mapping, index, page,
+						   mf_flags);
+			mf_unmap_range_and_kill(&vs, mapping, index, mf_flags);
 		}
 		dax_unlock_mapping_entry(mapping, index, cookie);
 	}
