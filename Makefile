@@ -1,8 +1,11 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # The hwpoison series on Linux 6.12: build, boot under QEMU, test.
-#   make check [KERNEL=stock|next] [T=GLOB]  all tests (or those matching GLOB);
-#                                       next = ours + patches/*-next
+#   make check [KERNEL=stock|next] [T=GLOB] [VARIANT=NAME]
+#                                       all tests (or those matching GLOB);
+#                                       next = ours + patches/*-next;
+#                                       VARIANT: configs/variants/NAME.config
+#                                       on top (e.g. preempt-rt)
 #   make run                            live demo of the subsystem at work
 #   make shell [HOSTROOT=1]             interactive guest shell (HOSTROOT=1:
 #                                       host root at /host, see hwpt-host)
@@ -14,6 +17,7 @@
 
 KERNEL ?= ours
 T ?=
+VARIANT ?=
 HOSTROOT ?=
 HARNESS := tools/testing/hwpoison/hwpoison-harness
 DEPS := tools/testing/hwpoison/deps.sh
@@ -21,7 +25,8 @@ DEPS := tools/testing/hwpoison/deps.sh
 .PHONY: check run shell build build-matrix assemble deps clean
 
 check: deps
-	@python3 $(HARNESS) check --kernel $(KERNEL) --tests '$(T)'
+	@python3 $(HARNESS) check --kernel $(KERNEL) --tests '$(T)' \
+		--variant '$(VARIANT)'
 
 run: deps
 	@python3 $(HARNESS) run --kernel $(KERNEL)
@@ -30,7 +35,7 @@ shell: deps
 	@python3 $(HARNESS) shell --kernel $(KERNEL) $(if $(HOSTROOT),--hostroot)
 
 build: deps
-	@python3 $(HARNESS) build --kernel $(KERNEL)
+	@python3 $(HARNESS) build --kernel $(KERNEL) --variant '$(VARIANT)'
 
 build-matrix: deps
 	@python3 $(HARNESS) build-matrix --kernel $(KERNEL)
@@ -43,5 +48,6 @@ deps:
 
 # Keeps the pristine base (build/stock/src) and the logs.
 clean:
-	rm -rf build/ours build/next build/stock/obj build/stock/kmod \
-		build/stock/initramfs.cpio.gz build/stock/build.log build/guest
+	rm -rf build/ours build/next build/stock/obj* build/stock/kmod* \
+		build/stock/initramfs*.cpio.gz build/stock/build*.log \
+		build/stock/guest* build/guest

@@ -266,8 +266,10 @@ int mf_pin_page(struct page *page, unsigned long flags)
  */
 int mf_take_off_free_page(struct page *page)
 {
-	int ret = dissolve_free_hugetlb_folio(page_folio(page));
+	int ret;
 
+	lockdep_assert_held(&mf_mutex);
+	ret = dissolve_free_hugetlb_folio(page_folio(page));
 	if (ret)
 		return ret;
 	drain_all_pages(page_zone(page));
@@ -284,6 +286,7 @@ int mf_take_off_free_page(struct page *page)
  */
 enum mf_result mf_retire_free(struct page *page)
 {
+	lockdep_assert_held(&mf_mutex);
 	if (mf_take_off_free_page(page) <= 0)
 		return MF_FAILED;
 	/* The reference that keeps it from ever being freed again. */
@@ -306,6 +309,7 @@ enum mf_result mf_retire_free(struct page *page)
  */
 bool mf_retire_page(struct page *page, bool take_off, bool release)
 {
+	lockdep_assert_held(&mf_mutex);
 	if (take_off && mf_take_off_free_page(page) <= 0)
 		return false;
 
@@ -536,14 +540,26 @@ again:
  * use it, in the phases of "DOC: phases of memory_failure()".  With
  * vm.memory_failure_recovery off the kernel panics instead.
  *
+ * x86's kill_me_maybe() acts on the result for the task that consumed
+ * the error: on 0 it lets the task run on, on -EHWPOISON or -EOPNOTSUPP it
+ * leaves it to the signal already sent (or to none), and on anything else
+ * it kills the task.
+ *
  * Context: Process context; takes mf_mutex, may sleep.
  * Return:
- * * 0 - the error was recovered, or its handling delayed
- * * -EHWPOISON - the page was already poisoned; with MF_ACTION_REQUIRED,
- *   the current task has been signalled
+ * * 0 - the error was recovered, or its handling delayed; also, with
+ *   MF_ACTION_REQUIRED, when the page was poisoned before and current
+ *   does not map it
+ * * -EHWPOISON - the page was poisoned before (with MF_ACTION_REQUIRED,
+ *   current maps it and has been signalled), or it is in a huge page
+ *   that could not be split, whose users were signalled
+ * * -EFAULT - the page was poisoned before and current, which consumed
+ *   the error (MF_ACTION_REQUIRED), has no address space
  * * -EOPNOTSUPP - the injector's filter vetoed the error
  * * -ENXIO - the PFN is not memory the kernel manages
  * * -EBUSY - the error was ignored or could not be recovered
+ * * for device memory whose owner handles errors (a dev_pagemap with a
+ *   memory_failure operation, such as fsdax): whatever the owner returns
  */
 int memory_failure(unsigned long pfn, int flags)
 {

@@ -5,7 +5,8 @@
  * corrupt-pfn and unpoison-pfn take a PFN; the corrupt-filter-* files
  * restrict which pages corrupt-pfn really poisons (filter.c).
  */
-#define pr_fmt(fmt) "Memory failure: " fmt
+/* Unprefixed, as it always was: log scrapers match these lines whole. */
+#define pr_fmt(fmt) fmt
 
 #include <linux/capability.h>
 #include <linux/debugfs.h>

@@ -6,27 +6,32 @@
 /**
  * DOC: counter invariants
  *
- * Three counters describe poisoned memory, and they must agree:
+ * Three counters describe poisoned memory:
  *
- * - num_poisoned_pages (HardwareCorrupted in /proc/meminfo) is the number
- *   of base pages we marked with PG_hwpoison and still hold.  It goes up
- *   once per page we mark (a reported error, or a page retired by soft
- *   offline), and down when unpoison or memory hot-remove gives the page
- *   up.  Freeing a poisoned hugetlb folio only moves the mark from the
- *   head to the recorded bad pages, and leaves the count alone.
- * - memory_block::nr_hwpoison (drivers/base/memory.c) is the same number
- *   split by memory block, so that onlining a block can tell whether it
- *   holds poisoned pages.  It moves together with num_poisoned_pages,
- *   except where the caller passes pfn -1UL because the block is already
- *   gone (hot-remove).
+ * - num_poisoned_pages (HardwareCorrupted in /proc/meminfo) counts base
+ *   pages.  It goes up by one for every error mf_report() records (every
+ *   report but "already poisoned", whatever its result, as the page stays
+ *   marked) and for every page soft offline retires; it goes down when
+ *   unpoison gives a page back, and by a memory block's count when the
+ *   block is hot-removed.  Freeing a poisoned hugetlb folio only moves the
+ *   mark from the head to the recorded bad pages and leaves it alone.  It
+ *   never goes negative (checked with CONFIG_DEBUG_VM).
+ * - memory_block::nr_hwpoison (drivers/base/memory.c, only with
+ *   CONFIG_MEMORY_HOTPLUG) is the same count for the pages of one memory
+ *   block, so that onlining a block can refuse one that holds poisoned
+ *   pages.  Device memory (ZONE_DEVICE) is in no memory block: its pages
+ *   count in num_poisoned_pages only.
  * - pglist_data::mf_stats counts handled errors per node: every report
  *   other than "already poisoned" adds one to total and one to its result.
- *   These are event counts; they never go down, so total always equals
+ *   These are event counts that never go down, so total always equals
  *   ignored + failed + delayed + recovered.
  *
- * Hence, while no memory is hot-removed, num_poisoned_pages equals the sum
- * of nr_hwpoison over all blocks.  All three are updated under mf_mutex,
- * the per-node ones only there.
+ * Hence, with memory hotplug, num_poisoned_pages is the sum of nr_hwpoison
+ * over the present blocks plus the ZONE_DEVICE pages reported.  The core
+ * changes the counters under mf_mutex; memory hot-remove subtracts a
+ * block's count without it, under mem_hotplug_lock, once nothing in the
+ * block can be poisoned any more.  The per-node counters are plain words
+ * written only under mf_mutex.
  */
 #define pr_fmt(fmt) "Memory failure: " fmt
 
@@ -64,7 +69,9 @@ void num_poisoned_pages_inc(unsigned long pfn)
  */
 void num_poisoned_pages_sub(unsigned long pfn, long nr)
 {
-	atomic_long_sub(nr, &num_poisoned_pages);
+	long left = atomic_long_sub_return(nr, &num_poisoned_pages);
+
+	VM_WARN_ON_ONCE(left < 0);
 	if (pfn != -1UL)
 		memblk_nr_poison_sub(pfn, nr);
 }

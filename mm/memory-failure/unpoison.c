@@ -177,15 +177,14 @@ int unpoison_memory(unsigned long pfn)
 	} else {
 		ret = mf_unpoison_pinned(folio, p, pin, &huge);
 	}
+	/* A hugetlb folio was uncounted page by page with its records. */
+	if (!ret && !huge)
+		num_poisoned_pages_sub(pfn, 1);
 unlock:
 	mutex_unlock(&mf_mutex);
-	if (!ret) {
-		/* A hugetlb folio was uncounted page by page with its records. */
-		if (!huge)
-			num_poisoned_pages_sub(pfn, 1);
+	if (!ret)
 		mf_unpoison_info("%#lx: software-unpoisoned page\n",
 				 page_to_pfn(p));
-	}
 	return ret;
 }
 EXPORT_SYMBOL(unpoison_memory);

@@ -2,6 +2,10 @@
 /*
  * Victims of a memory error: the processes to tell that a page they map
  * lost its data, and the SIGBUS that tells them.
+ */
+
+/**
+ * DOC: choosing the victims
  *
  * Who is told is settled before the page's reverse map is looked at.  A
  * process is a candidate when one of its live threads wants to hear early
@@ -18,8 +22,11 @@
  * early kill does not walk the reverse map at all.  Current's entry is
  * part of &struct mf_victims itself: no failed allocation can spare the
  * task that must die (MF_MUST_KILL).  A candidate that could not be
- * recorded is reported by name when its mapping is met, and counted.
+ * recorded is reported by name when its mapping is met ("cannot tell
+ * COMM:PID of the corruption: out of memory", rate-limited), and the
+ * number of them is logged once per error.
  */
+
 #define pr_fmt(fmt) "Memory failure: " fmt
 
 #include <kunit/static_stub.h>

@@ -317,16 +317,25 @@ def configure(kernel, obj=None, variant=None, logfile=None):
         f.write(digest)
 
 
-def build_kernel(kernel):
-    """Build bzImage (and modules) for @kernel; returns the seconds taken."""
+def _build_log(kernel, variant=None):
+    name = f'build-{variant}.log' if variant else 'build.log'
+    return os.path.join(paths.kdir(kernel), name)
+
+
+def build_kernel(kernel, variant=None):
+    """Build bzImage (and modules) for @kernel, or its @variant; returns
+    the seconds taken."""
     if kernel == 'stock':
         ensure_base()
     else:
         assemble(kernel)
-    configure(kernel)
+    obj, blog = paths.obj(kernel, variant), _build_log(kernel, variant)
+    configure(kernel, obj, paths.variant_fragment(variant) if variant else None,
+              blog)
     t = time.time()
-    log(f'building {kernel} kernel (log: build/{kernel}/build.log)')
-    _make(kernel, 'bzImage', 'modules', 'headers')
+    log(f'building {kernel}{"-" + variant if variant else ""} kernel (log: '
+        f'{os.path.relpath(blog, paths.REPO)})')
+    _make(kernel, 'bzImage', 'modules', 'headers', obj=obj, logfile=blog)
     return time.time() - t
 
 
@@ -334,13 +343,13 @@ def build_kernel(kernel):
 IN_TREE_KUNIT = ('mm/memory-failure/tests/memory_failure_kunit.o',)
 
 
-def _in_tree_kunit_modules(kernel, mdir):
+def _in_tree_kunit_modules(kernel, mdir, variant=None):
     """Copy @kernel's in-tree KUnit modules into @mdir, beside the others.
 
     Only those the last build made (obj/modules.order) count: a stale .ko
     of a module the kernel no longer builds is removed from @mdir.
     """
-    obj = paths.obj(kernel)
+    obj = paths.obj(kernel, variant)
     try:
         with open(os.path.join(obj, 'modules.order')) as f:
             built = {line.strip() for line in f}
@@ -356,18 +365,19 @@ def _in_tree_kunit_modules(kernel, mdir):
             os.unlink(dst)
 
 
-def build_kunit_modules(kernel):
+def build_kunit_modules(kernel, variant=None):
     """Build the out-of-tree KUnit modules against @kernel and add the
     in-tree ones it built; returns the .ko files to load."""
-    mdir = paths.kmod(kernel)
+    mdir = paths.kmod(kernel, variant)
     os.makedirs(mdir, exist_ok=True)
     kdir = os.path.join(paths.HARNESS, 'kunit')
     for name in os.listdir(kdir):
         s, d = os.path.join(kdir, name), os.path.join(mdir, name)
         if not _same(s, d):
             shutil.copy2(s, d)
-    _make(kernel, 'modules', extra=[f'M={mdir}'])
-    _in_tree_kunit_modules(kernel, mdir)
+    _make(kernel, 'modules', extra=[f'M={mdir}'],
+          obj=paths.obj(kernel, variant), logfile=_build_log(kernel, variant))
+    _in_tree_kunit_modules(kernel, mdir, variant)
     return sorted(os.path.join(mdir, n) for n in os.listdir(mdir)
                   if n.endswith('.ko'))
 
@@ -411,15 +421,15 @@ def _compile(out, srcs, flags, deps=(), fatal=True):
     return ''
 
 
-def build_guest_programs(kernel):
+def build_guest_programs(kernel, variant=None):
     """Static guest programs, against @kernel's exported uapi headers.
 
     Returns {selftest name: compiler output} for selftests that did not
     build; the harness reports those as failures and runs the others.
     """
-    out = os.path.join(paths.kdir(kernel), 'guest')
+    out = paths.guest_bin(kernel, variant)
     os.makedirs(out, exist_ok=True)
-    hdrs = os.path.join(paths.obj(kernel), 'usr', 'include')
+    hdrs = os.path.join(paths.obj(kernel, variant), 'usr', 'include')
     mm = os.path.join(paths.BASE, SELFTESTS)
     ours = os.path.join(paths.REPO, SELFTESTS)
     headers = [os.path.join(ours, n) for n in os.listdir(ours)
@@ -462,13 +472,13 @@ def _cpio_entry(out, name, mode, data=b'', rdev=(0, 0), ino=[1000]):
     out.write(b'\0' * ((4 - len(data) % 4) % 4))
 
 
-def build_initramfs(kernel, modules):
+def build_initramfs(kernel, modules, variant=None):
     """Write a gzipped newc cpio: busybox, init, agent, our programs, modules.
 
     Returns (path, {selftest: compiler output} of those that did not build).
     """
-    errors = build_guest_programs(kernel)
-    bindir = os.path.join(paths.kdir(kernel), 'guest')
+    errors = build_guest_programs(kernel, variant)
+    bindir = paths.guest_bin(kernel, variant)
     files = {
         'init': (0o100755, os.path.join(paths.HARNESS, 'guest', 'init')),
         'hwpt/agent.sh': (0o100755, os.path.join(paths.HARNESS, 'guest', 'agent.sh')),
@@ -483,7 +493,7 @@ def build_initramfs(kernel, modules):
         files[f'hwpt/modules/{os.path.basename(m)}'] = (0o100644, m)
     dirs = sorted({os.path.dirname(n) for n in files if os.path.dirname(n)} |
                   {'dev', 'proc', 'sys', 'tmp', 'mnt', 'root', 'etc', 'sbin'})
-    out_path = paths.initramfs(kernel)
+    out_path = paths.initramfs(kernel, variant)
     with gzip.open(out_path + '.tmp', 'wb', compresslevel=1) as out:
         for d in dirs:
             _cpio_entry(out, d, 0o040755)
@@ -497,30 +507,41 @@ def build_initramfs(kernel, modules):
     return out_path, errors
 
 
-def build_all(kernel):
-    """Everything a boot of @kernel needs; returns a dict of facts.
+def check_variant(variant):
+    """Exit with a clear message unless configs/variants/@variant exists."""
+    if variant and not os.path.exists(paths.variant_fragment(variant)):
+        names = sorted(n[:-len('.config')] for n in os.listdir(paths.VARIANTS)
+                       if n.endswith('.config'))
+        sys.exit(f'hwpt: no variant "{variant}": configs/variants/ has '
+                 + ', '.join(names))
+
+
+def build_all(kernel, variant=None):
+    """Everything a boot of @kernel (in @variant) needs; returns a dict of
+    facts.
 
     Holds build/KERNEL/.lock meanwhile, so that concurrent runs (two
-    shells, or helpers) wait for each other instead of sharing an O= tree.
+    shells, or helpers) wait for each other instead of sharing an O= tree
+    or the assembled source.
     """
+    check_variant(variant)
     t0 = time.time()
     os.makedirs(paths.kdir(kernel), exist_ok=True)
     with open(os.path.join(paths.kdir(kernel), '.lock'), 'w') as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        secs = build_kernel(kernel)
-        mods = build_kunit_modules(kernel)
-        initrd, selftest_errors = build_initramfs(kernel, mods)
+        secs = build_kernel(kernel, variant)
+        mods = build_kunit_modules(kernel, variant)
+        initrd, selftest_errors = build_initramfs(kernel, mods, variant)
     kver, dver = base_version()
+    frag = paths.variant_fragment(variant) if variant else None
     config = ' + '.join(os.path.relpath(f, paths.REPO)
-                        for f in config_fragments(kernel))
-    return {'kernel': kernel, 'bzimage': paths.bzimage(kernel),
+                        for f in config_fragments(kernel, frag))
+    return {'kernel': kernel, 'variant': variant,
+            'bzimage': paths.bzimage(kernel, variant),
             'config': config, 'initrd': initrd,
             'selftest_errors': selftest_errors, 'kernel_build_s': secs,
             'build_s': time.time() - t0, 'base': f'{BASE_PACKAGE} {kver} '
             f'(Debian {dver})'}
-
-
-CONFIG_VARIANTS = os.path.join(paths.REPO, 'configs', 'variants')
 
 
 def build_matrix(kernel):
@@ -528,27 +549,28 @@ def build_matrix(kernel):
     config, each in build/KERNEL/obj-VARIANT; print a line per variant.
     Returns the number of variants that did not build."""
     failed = 0
-    variants = sorted(n for n in os.listdir(CONFIG_VARIANTS)
+    variants = sorted(n[:-len('.config')] for n in os.listdir(paths.VARIANTS)
                       if n.endswith('.config'))
-    if kernel == 'stock':
-        ensure_base()
-    else:
-        assemble(kernel)
-    print(f'== build matrix: kernel={kernel}, base '
-          f'{" ".join(base_version())}', flush=True)
-    for name in variants:
-        variant = name[:-len('.config')]
-        obj = os.path.join(paths.kdir(kernel), f'obj-{variant}')
-        blog = os.path.join(paths.kdir(kernel), f'build-{variant}.log')
-        t = time.time()
-        try:
-            configure(kernel, obj, os.path.join(CONFIG_VARIANTS, name), blog)
-            _make(kernel, 'bzImage', 'modules', obj=obj, logfile=blog)
-            status = 'OK'
-        except SystemExit as e:
-            status = f'FAILED ({str(e).splitlines()[0]})'
-            failed += 1
-        print(f'{variant:28s} {status}  {int(time.time() - t)} s  '
-              f'(log: {os.path.relpath(blog, paths.REPO)})', flush=True)
+    os.makedirs(paths.kdir(kernel), exist_ok=True)
+    with open(os.path.join(paths.kdir(kernel), '.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if kernel == 'stock':
+            ensure_base()
+        else:
+            assemble(kernel)
+        print(f'== build matrix: kernel={kernel}, base '
+              f'{" ".join(base_version())}', flush=True)
+        for variant in variants:
+            obj, blog = paths.obj(kernel, variant), _build_log(kernel, variant)
+            t = time.time()
+            try:
+                configure(kernel, obj, paths.variant_fragment(variant), blog)
+                _make(kernel, 'bzImage', 'modules', obj=obj, logfile=blog)
+                status = 'OK'
+            except SystemExit as e:
+                status = f'FAILED ({str(e).splitlines()[0]})'
+                failed += 1
+            print(f'{variant:28s} {status}  {int(time.time() - t)} s  '
+                  f'(log: {os.path.relpath(blog, paths.REPO)})', flush=True)
     print(f'{len(variants) - failed} built, {failed} failed')
     return failed

@@ -182,14 +182,15 @@ def run_boot(facts, logdir, name, items, append=''):
     return out
 
 
-def main(kernel, tests_glob=''):
+def main(kernel, tests_glob='', variant=None):
     t0 = time.time()
     sel = Selector(tests_glob)
-    facts = build.build_all(kernel)
+    facts = build.build_all(kernel, variant)
+    flavour = f'{kernel}-{variant}' if variant else kernel
     stamp = time.strftime('%Y%m%d-%H%M%S')
-    logdir = os.path.join(paths.LOGS, f'{stamp}-{kernel}')
+    logdir = os.path.join(paths.LOGS, f'{stamp}-{flavour}')
     os.makedirs(logdir, exist_ok=True)
-    latest = os.path.join(paths.LOGS, f'latest-{kernel}')
+    latest = os.path.join(paths.LOGS, f'latest-{flavour}')
     if os.path.islink(latest):
         os.unlink(latest)
     os.symlink(os.path.basename(logdir), latest)
@@ -198,7 +199,7 @@ def main(kernel, tests_glob=''):
 
     shared, late, own = [], [], []
     if sel.may_match('kunit.'):
-        kmod = paths.kmod(kernel)
+        kmod = paths.kmod(kernel, variant)
         shared += [kunit_item(os.path.join(kmod, m))
                    for m in sorted(os.listdir(kmod)) if m.endswith('.ko')]
     build_failures = []

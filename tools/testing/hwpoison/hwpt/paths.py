@@ -18,6 +18,20 @@ KERNELS = ('ours', 'stock', 'next')
 # Each kernel has build/KERNEL/{src,obj}: the same relative path from objects
 # to sources, so ccache (with CCACHE_BASEDIR=build) shares every unchanged
 # object between the two kernels.  The stock source is the pristine base.
+# A variant (configs/variants/NAME.config on top of the test config) builds
+# from the same source into build/KERNEL/obj-NAME, with its own modules
+# and initramfs.
+VARIANTS = os.path.join(REPO, 'configs', 'variants')
+
+
+def variant_fragment(variant):
+    return os.path.join(VARIANTS, f'{variant}.config')
+
+
+def _suffix(variant):
+    return f'-{variant}' if variant else ''
+
+
 def kdir(kernel):
     return os.path.join(BUILD, kernel)
 
@@ -26,20 +40,24 @@ def src(kernel):
     return os.path.join(kdir(kernel), 'src')
 
 
-def obj(kernel):
-    return os.path.join(kdir(kernel), 'obj')
+def obj(kernel, variant=None):
+    return os.path.join(kdir(kernel), 'obj' + _suffix(variant))
 
 
-def bzimage(kernel):
-    return os.path.join(obj(kernel), 'arch', 'x86', 'boot', 'bzImage')
+def bzimage(kernel, variant=None):
+    return os.path.join(obj(kernel, variant), 'arch', 'x86', 'boot', 'bzImage')
 
 
-def initramfs(kernel):
-    return os.path.join(kdir(kernel), 'initramfs.cpio.gz')
+def initramfs(kernel, variant=None):
+    return os.path.join(kdir(kernel), f'initramfs{_suffix(variant)}.cpio.gz')
 
 
-def kmod(kernel):
-    return os.path.join(kdir(kernel), 'kmod')
+def kmod(kernel, variant=None):
+    return os.path.join(kdir(kernel), 'kmod' + _suffix(variant))
+
+
+def guest_bin(kernel, variant=None):
+    return os.path.join(kdir(kernel), 'guest' + _suffix(variant))
 
 
 BASE = src('stock')

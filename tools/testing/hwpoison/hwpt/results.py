@@ -239,7 +239,8 @@ def apply_known_failures(results, kernel):
 def report(results, facts, out):
     """Print the report; the last line is 'N passed, N failed[, N skipped]'."""
     w = out.write
-    w(f'== hwpoison check: kernel={facts["kernel"]} '
+    variant = f', variant={facts["variant"]}' if facts.get('variant') else ''
+    w(f'== hwpoison check: kernel={facts["kernel"]}{variant} '
       f'({facts["implementation"]})\n')
     w(f'   base: {facts["base"]}\n')
     w(f'   config: {facts["config"]}; logs: '
