@@ -32,20 +32,21 @@ struct mf_itest_events {
 	int result;
 };
 
-static DEFINE_SPINLOCK(mf_itest_lock);
+/* Raw: the probe runs inside the tracepoint, with preemption off. */
+static DEFINE_RAW_SPINLOCK(mf_itest_lock);
 static struct mf_itest_events mf_itest_events = { .pfn = ULONG_MAX };
 
 static void mf_itest_probe(void *data, unsigned long pfn, int type, int result)
 {
 	unsigned long flags;
 
-	spin_lock_irqsave(&mf_itest_lock, flags);
+	raw_spin_lock_irqsave(&mf_itest_lock, flags);
 	if (pfn == mf_itest_events.pfn) {
 		mf_itest_events.nr++;
 		mf_itest_events.type = type;
 		mf_itest_events.result = result;
 	}
-	spin_unlock_irqrestore(&mf_itest_lock, flags);
+	raw_spin_unlock_irqrestore(&mf_itest_lock, flags);
 }
 
 /* Start watching @pfn, forgetting what was seen before. */
@@ -53,9 +54,9 @@ static void mf_itest_watch(unsigned long pfn)
 {
 	unsigned long flags;
 
-	spin_lock_irqsave(&mf_itest_lock, flags);
+	raw_spin_lock_irqsave(&mf_itest_lock, flags);
 	mf_itest_events = (struct mf_itest_events){ .pfn = pfn };
-	spin_unlock_irqrestore(&mf_itest_lock, flags);
+	raw_spin_unlock_irqrestore(&mf_itest_lock, flags);
 }
 
 /* What was seen since the last mf_itest_watch() or mf_itest_seen(). */
@@ -64,10 +65,10 @@ static struct mf_itest_events mf_itest_seen(void)
 	struct mf_itest_events seen;
 	unsigned long flags;
 
-	spin_lock_irqsave(&mf_itest_lock, flags);
+	raw_spin_lock_irqsave(&mf_itest_lock, flags);
 	seen = mf_itest_events;
 	mf_itest_events.nr = 0;
-	spin_unlock_irqrestore(&mf_itest_lock, flags);
+	raw_spin_unlock_irqrestore(&mf_itest_lock, flags);
 	return seen;
 }
 

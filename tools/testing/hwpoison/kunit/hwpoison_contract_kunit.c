@@ -11,6 +11,7 @@
 #include <linux/module.h>
 #include <linux/page-flags.h>
 #include <linux/delay.h>
+#include <linux/sched.h>
 #include <linux/smp.h>
 
 /* A PFN beyond any physical address the architecture can describe. */
@@ -74,10 +75,16 @@ static void memory_failure_queue_overflow_keeps_all(struct kunit *test)
 	pfn = page_to_pfn(block);
 	__free_pages(block, 5);
 
-	get_cpu();
+	/*
+	 * Stay on one CPU, above its (normal-priority) worker, but
+	 * preemptible: on PREEMPT_RT the queue's lock sleeps.
+	 */
+	sched_set_fifo_low(current);
+	migrate_disable();
 	for (i = 0; i < HWPOISON_CONTRACT_QUEUED; i++)
 		memory_failure_queue(pfn + i, MF_SW_SIMULATED);
-	put_cpu();
+	migrate_enable();
+	sched_set_normal(current, 0);
 
 	/* The queue's work runs on that CPU: wait until it has run and settled. */
 	for (waited = 0; waited < 100 && (!poisoned || poisoned != before);
