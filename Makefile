@@ -10,6 +10,11 @@
 #   make shell [HOSTROOT=1]             interactive guest shell (HOSTROOT=1:
 #                                       host root at /host, see hwpt-host)
 #   make build [KERNEL=stock]           just build the kernel and the guest
+#   make series [V=N]                   the series as git format-patch, in
+#                                       build/series/ (signed with your git
+#                                       identity)
+#   make series-check [FULL=1]          git am it on the base, checkpatch and
+#                                       build every patch, compare the result
 #   make build-matrix [KERNEL=stock]    build with each configs/variants/*.config
 #                                       (MEMORY_FAILURE=n, HWPOISON_INJECT=m,
 #                                       HUGETLB_PAGE=n) and print the results
@@ -22,7 +27,7 @@ HOSTROOT ?=
 HARNESS := tools/testing/hwpoison/hwpoison-harness
 DEPS := tools/testing/hwpoison/deps.sh
 
-.PHONY: check run shell build build-matrix assemble deps clean
+.PHONY: check run shell build build-matrix assemble series series-check deps clean
 
 check: deps
 	@python3 $(HARNESS) check --kernel $(KERNEL) --tests '$(T)' \
@@ -39,6 +44,12 @@ build: deps
 
 build-matrix: deps
 	@python3 $(HARNESS) build-matrix --kernel $(KERNEL)
+
+series: deps
+	@python3 $(HARNESS) series --version $(or $(V),1)
+
+series-check: deps
+	@python3 $(HARNESS) series-check $(if $(FULL),--full)
 
 assemble: deps
 	@python3 $(HARNESS) assemble --kernel $(KERNEL)

@@ -277,6 +277,32 @@ int mf_take_off_free_page(struct page *page)
 }
 
 /**
+ * SetPageHWPoisonTakenOff() - note that a free page was taken off the buddy
+ * @page: the hwpoisoned page, just removed from a free list
+ *
+ * Called by take_page_off_buddy(), so that unpoison knows to give the page
+ * back with put_page_back_buddy() rather than by dropping a reference.
+ *
+ * Context: zone->lock held.
+ */
+void SetPageHWPoisonTakenOff(struct page *page)
+{
+	set_page_private(page, MAGIC_HWPOISON);
+}
+
+/**
+ * ClearPageHWPoisonTakenOff() - undo SetPageHWPoisonTakenOff()
+ * @page: the page, being returned to the buddy allocator
+ *
+ * Context: zone->lock held.
+ */
+void ClearPageHWPoisonTakenOff(struct page *page)
+{
+	if (PageHWPoison(page))
+		set_page_private(page, 0);
+}
+
+/**
  * mf_retire_free() - retire a page that nobody holds any more
  * @page: a free page, or a page of a free hugetlb folio
  *

@@ -21,32 +21,6 @@ static DEFINE_RATELIMIT_STATE(mf_unpoison_rs, DEFAULT_RATELIMIT_INTERVAL,
 			pr_info(fmt, ##__VA_ARGS__);		\
 	} while (0)
 
-/**
- * SetPageHWPoisonTakenOff() - note that a free page was taken off the buddy
- * @page: the hwpoisoned page, just removed from a free list
- *
- * Called by take_page_off_buddy(), so that unpoison knows to give the page
- * back with put_page_back_buddy() rather than by dropping a reference.
- *
- * Context: zone->lock held.
- */
-void SetPageHWPoisonTakenOff(struct page *page)
-{
-	set_page_private(page, MAGIC_HWPOISON);
-}
-
-/**
- * ClearPageHWPoisonTakenOff() - undo SetPageHWPoisonTakenOff()
- * @page: the page, being returned to the buddy allocator
- *
- * Context: zone->lock held.
- */
-void ClearPageHWPoisonTakenOff(struct page *page)
-{
-	if (PageHWPoison(page))
-		set_page_private(page, 0);
-}
-
 /* A free page that memory_failure() took off the buddy allocator. */
 static bool mf_taken_off_buddy(struct page *page)
 {

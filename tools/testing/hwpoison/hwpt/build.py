@@ -162,6 +162,9 @@ def assemble(kernel='ours'):
         if os.path.exists(os.path.join(stage, rel)):
             os.unlink(os.path.join(stage, rel))
     for p in patches:
+        with open(p) as f:
+            if '\ndiff --git ' not in f.read():
+                continue        # a commit of our files only
         res = subprocess.run(['patch', '-p1', '--fuzz=0', '--forward',
                               '--batch', '--no-backup-if-mismatch',
                               '--reject-file=-', '-d', stage, '-i', p],

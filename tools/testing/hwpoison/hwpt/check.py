@@ -191,9 +191,14 @@ def main(kernel, tests_glob='', variant=None):
     logdir = os.path.join(paths.LOGS, f'{stamp}-{flavour}')
     os.makedirs(logdir, exist_ok=True)
     latest = os.path.join(paths.LOGS, f'latest-{flavour}')
-    if os.path.islink(latest):
-        os.unlink(latest)
-    os.symlink(os.path.basename(logdir), latest)
+    links = [latest]
+    if not tests_glob:
+        # The last run of every test: what the series' cover letter cites.
+        links.append(os.path.join(paths.LOGS, f'full-{flavour}'))
+    for link in links:
+        if os.path.islink(link):
+            os.unlink(link)
+        os.symlink(os.path.basename(logdir), link)
     facts.update(logdir=logdir, implementation=implementation(kernel))
     log(f'base {facts["base"]}; kernel={kernel}: {facts["implementation"]}')
 
