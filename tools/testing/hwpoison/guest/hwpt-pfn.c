@@ -6,6 +6,10 @@
  *                        taken from the top of the node's memory, where the
  *                        allocator is least likely to hand it out meanwhile
  *   hwpt-pfn flags PFN   print the /proc/kpageflags word of PFN in hex
+ *   hwpt-pfn hwpoison    print "PAGES FOLIOS": the pages flagged hwpoison
+ *                        outside hugetlb folios, and the hugetlb folios
+ *                        flagged (each shows the mark on all its pages,
+ *                        but counts 1 to 512 pages in HardwareCorrupted)
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -15,7 +19,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#define KPF_COMPOUND_HEAD 15
 #define KPF_BUDDY 10
+#define KPF_HUGE 17
 #define KPF_HWPOISON 19
 #define KPF_NOPAGE 20
 
@@ -72,6 +78,30 @@ static int find_free(int node)
 	return 0;
 }
 
+static int count_hwpoison(void)
+{
+	unsigned long long pages = 0, folios = 0;
+	uint64_t buf[4096];
+	ssize_t n;
+	off_t off = 0;
+
+	while ((n = pread(kpageflags_fd, buf, sizeof(buf), off)) > 0) {
+		for (size_t i = 0; i < n / sizeof(buf[0]); i++) {
+			uint64_t f = buf[i];
+
+			if (!(f & (1ULL << KPF_HWPOISON)))
+				continue;
+			if (!(f & (1ULL << KPF_HUGE)))
+				pages++;
+			else if (f & (1ULL << KPF_COMPOUND_HEAD))
+				folios++;
+		}
+		off += n;
+	}
+	printf("%llu %llu\n", pages, folios);
+	return n < 0;
+}
+
 int main(int argc, char **argv)
 {
 	kpageflags_fd = open("/proc/kpageflags", O_RDONLY);
@@ -81,10 +111,12 @@ int main(int argc, char **argv)
 	}
 	if (argc == 3 && !strcmp(argv[1], "free"))
 		return find_free(atoi(argv[2]));
+	if (argc == 2 && !strcmp(argv[1], "hwpoison"))
+		return count_hwpoison();
 	if (argc == 3 && !strcmp(argv[1], "flags")) {
 		printf("%#llx\n", (unsigned long long)flags_of(strtoull(argv[2], NULL, 0)));
 		return 0;
 	}
-	fprintf(stderr, "usage: hwpt-pfn free NODE | flags PFN\n");
+	fprintf(stderr, "usage: hwpt-pfn free NODE | flags PFN | hwpoison\n");
 	return 2;
 }
