@@ -8,6 +8,7 @@
 #include <kunit/static_stub.h>
 #include <linux/hugetlb.h>
 #include <linux/memremap.h>
+#include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/mm_inline.h>
 #include <linux/page-flags.h>
@@ -62,7 +63,10 @@
  * DOC: lock order
  *
  * mf_mutex is taken first, by every entry point, and held throughout.
- * Under it: the folio lock (taken by core.c, dropped by the page-state
+ * Then mem_hotplug_lock for read (get_online_mems()), also held
+ * throughout: the entry points look pages up by PFN, and a memory block
+ * that went offline meanwhile has its struct pages poisoned; memory
+ * offlining waits for the error being handled.  Under them: the folio lock (taken by core.c, dropped by the page-state
  * handler), then the rmap locks (anon_vma, i_mmap) during victim collection
  * and unmapping, and hugetlb_lock (a spinlock, innermost) in hugetlb.c.
  * mmap_lock is only taken with no folio locked, to find the address of an
@@ -236,7 +240,7 @@ static int mf_pin_page_locked(struct page *page, unsigned long flags)
  * The zone's per-CPU free lists are disabled meanwhile, so that a free
  * page is either in the buddy allocator or in use, never in between.
  *
- * Context: Process context, mf_mutex held.
+ * Context: Process context, mf_mutex and get_online_mems() held.
  * Return:
  * * 1 - the page is pinned and of a kind we can handle
  * * 0 - the page is free (buddy or free hugetlb): nothing to pin
@@ -571,7 +575,8 @@ again:
  * leaves it to the signal already sent (or to none), and on anything else
  * it kills the task.
  *
- * Context: Process context; takes mf_mutex, may sleep.
+ * Context: Process context; takes mf_mutex and holds memory hotplug off
+ * (get_online_mems()), may sleep.
  * Return:
  * * 0 - the error was recovered, or its handling delayed; also, with
  *   MF_ACTION_REQUIRED, when the page was poisoned before and current
@@ -596,9 +601,15 @@ int memory_failure(unsigned long pfn, int flags)
 		panic("Memory failure on page %lx", pfn);
 
 	mutex_lock(&mf_mutex);
+	/*
+	 * Memory hotplug may not offline the page's block meanwhile: its
+	 * struct pages would be poisoned under us.
+	 */
+	get_online_mems();
 	if (!(flags & MF_SW_SIMULATED))
 		WRITE_ONCE(mf_hw_error, true);
 	ret = mf_handle(&mc);
+	put_online_mems();
 	mutex_unlock(&mf_mutex);
 	return ret;
 }

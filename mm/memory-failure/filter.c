@@ -11,6 +11,7 @@
 #include <linux/fs.h>
 #include <linux/kdev_t.h>
 #include <linux/memcontrol.h>
+#include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/page-flags.h>
 
@@ -95,3 +96,37 @@ int hwpoison_filter(struct page *p)
 	return 0;
 }
 EXPORT_SYMBOL_GPL(hwpoison_filter);
+
+/**
+ * mf_filter_vetoes_pfn() - the injector's early look at the filter
+ * @pfn: the PFN about to be injected
+ *
+ * The filter only understands LRU, hugetlb and free pages, and a page it
+ * vetoes must never carry PG_hwpoison, even briefly: the injector asks
+ * here before memory_failure() marks the page.  Racy by nature; the page
+ * is looked up under the memory hotplug lock, as an offline block's struct
+ * pages are junk.
+ *
+ * Context: Process context; may sleep.
+ * Return: true when the error is to be dropped; false when it may go on
+ * (memory_failure() then refuses a PFN that is not online memory).
+ */
+bool mf_filter_vetoes_pfn(unsigned long pfn)
+{
+	struct folio *folio;
+	struct page *page;
+	bool veto = false;
+
+	get_online_mems();
+	page = pfn_to_online_page(pfn);
+	if (page) {
+		folio = page_folio(page);
+		shake_folio(folio);
+		veto = (!folio_test_lru(folio) && !folio_test_hugetlb(folio) &&
+			!is_free_buddy_page(page)) ||
+		       hwpoison_filter(&folio->page);
+	}
+	put_online_mems();
+	return veto;
+}
+EXPORT_SYMBOL_GPL(mf_filter_vetoes_pfn);

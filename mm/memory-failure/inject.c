@@ -20,23 +20,6 @@
 
 static struct dentry *mf_inject_dir;
 
-/*
- * A racy early look at the filter, before memory_failure() marks the
- * page: the filter only understands LRU, hugetlb and free pages, and a
- * filtered-out page must never see PG_hwpoison, even briefly.
- */
-static bool mf_inject_filtered_out(unsigned long pfn)
-{
-	struct page *p = pfn_to_page(pfn);
-	struct folio *folio = page_folio(p);
-
-	shake_folio(folio);
-	if (!folio_test_lru(folio) && !folio_test_hugetlb(folio) &&
-	    !is_free_buddy_page(p))
-		return true;
-	return hwpoison_filter(&folio->page) != 0;
-}
-
 static int mf_inject_write(void *data, u64 val)
 {
 	unsigned long pfn = val;
@@ -48,7 +31,7 @@ static int mf_inject_write(void *data, u64 val)
 		return -ENXIO;
 
 	/* Filtered injections succeed without doing anything. */
-	if (hwpoison_filter_enable && mf_inject_filtered_out(pfn))
+	if (hwpoison_filter_enable && mf_filter_vetoes_pfn(pfn))
 		return 0;
 
 	pr_info("Injecting memory failure at pfn %#lx\n", pfn);

@@ -122,6 +122,9 @@ int mf_kill_accessing_task(struct task_struct *tsk, unsigned long pfn,
 bool mf_unmap_user_mappings(struct folio *folio, struct page *page,
 			    unsigned long pfn, int flags);
 
+/* filter.c (built with the injector) */
+bool mf_filter_vetoes_pfn(unsigned long pfn);
+
 /* stats.c */
 const char *mf_page_type_name(enum mf_action_page_type type);
 const char *mf_result_name(enum mf_result result);

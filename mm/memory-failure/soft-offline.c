@@ -106,6 +106,37 @@ static int mf_soft_offline_in_use(struct page *page)
 	return 0;
 }
 
+/*
+ * Soft offline an online page that is not poisoned yet: pin it, then move
+ * or drop its contents; a free page is taken off the allocator.  Consumes
+ * the caller's reference (MF_COUNT_INCREASED).
+ */
+static int mf_soft_offline_online(struct page *page, int flags)
+{
+	bool retried = false;
+	int ret;
+
+again:
+	ret = mf_pin_page(page, flags | MF_SOFT_OFFLINE);
+	if (hwpoison_filter(page)) {
+		if (ret > 0)
+			put_page(page);
+		return -EOPNOTSUPP;
+	}
+	if (ret > 0)
+		return mf_soft_offline_in_use(page);
+	if (ret == 0 && !mf_retire_page(page, true, false)) {
+		/* Allocated under us: go again, as an in-use page. */
+		if (!retried) {
+			retried = true;
+			flags &= ~MF_COUNT_INCREASED;
+			goto again;
+		}
+		return -EBUSY;
+	}
+	return ret;
+}
+
 /**
  * soft_offline_page() - retire a page without losing its contents
  * @pfn: the page
@@ -116,7 +147,8 @@ static int mf_soft_offline_in_use(struct page *page)
  * when they are clean page cache; the page itself is marked hwpoisoned
  * and taken out of use.  A free page is just taken off the allocator.
  *
- * Context: Process context; takes mf_mutex, may sleep.
+ * Context: Process context; takes mf_mutex and holds memory hotplug off
+ * (get_online_mems()), may sleep.
  * Return:
  * * 0 - the page is retired (or was poisoned already)
  * * -ENXIO - @pfn has no struct page
@@ -127,7 +159,6 @@ static int mf_soft_offline_in_use(struct page *page)
  */
 int soft_offline_page(unsigned long pfn, int flags)
 {
-	bool retried = false;
 	struct page *page;
 	int ret;
 
@@ -136,51 +167,26 @@ int soft_offline_page(unsigned long pfn, int flags)
 		return -ENXIO;
 	}
 
+	mutex_lock(&mf_mutex);
+	/* Looked up under the hotplug lock: an offline block's memmap is junk. */
+	get_online_mems();
 	page = pfn_to_online_page(pfn);
 	if (!page) {
 		ret = -EIO;
-		goto drop_ref;
-	}
-	if (!READ_ONCE(sysctl_enable_soft_offline)) {
+	} else if (!READ_ONCE(sysctl_enable_soft_offline)) {
 		pr_info_once("disabled by /proc/sys/vm/enable_soft_offline\n");
 		ret = -EOPNOTSUPP;
-		goto drop_ref;
-	}
-
-	mutex_lock(&mf_mutex);
-	if (PageHWPoison(page)) {
+	} else if (PageHWPoison(page)) {
 		pr_info("%#lx: page already poisoned\n", pfn);
-		mutex_unlock(&mf_mutex);
 		ret = 0;
-		goto drop_ref;
+	} else {
+		ret = mf_soft_offline_online(page, flags);
+		flags &= ~MF_COUNT_INCREASED;	/* consumed */
 	}
-
-again:
-	get_online_mems();
-	ret = mf_pin_page(page, flags | MF_SOFT_OFFLINE);
-	put_online_mems();
-
-	if (hwpoison_filter(page)) {
-		if (ret > 0)
-			put_page(page);
-		ret = -EOPNOTSUPP;
-	} else if (ret > 0) {
-		ret = mf_soft_offline_in_use(page);
-	} else if (ret == 0 && !mf_retire_page(page, true, false)) {
-		/* Allocated under us: go again, as an in-use page. */
-		if (!retried) {
-			retried = true;
-			flags &= ~MF_COUNT_INCREASED;
-			goto again;
-		}
-		ret = -EBUSY;
-	}
-	mutex_unlock(&mf_mutex);
-	return ret;
-
-drop_ref:
 	if (flags & MF_COUNT_INCREASED)
 		put_page(pfn_to_page(pfn));
+	put_online_mems();
+	mutex_unlock(&mf_mutex);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(soft_offline_page);

@@ -6,6 +6,7 @@
 #define pr_fmt(fmt) "Unpoison: " fmt
 
 #include <linux/hugetlb.h>
+#include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/ratelimit.h>
 
@@ -102,7 +103,8 @@ static int mf_unpoison_pinned(struct folio *folio, struct page *page, int pin,
  * Clears PG_hwpoison of a page poisoned by the injector or madvise() and
  * frees it, if nothing else holds it.
  *
- * Context: Process context; takes mf_mutex.
+ * Context: Process context; takes mf_mutex and holds memory hotplug off
+ * (get_online_mems()).
  * Return:
  * * 0 - the page is back in the allocator
  * * -EIO - @pfn has no online page
@@ -118,12 +120,15 @@ int unpoison_memory(unsigned long pfn)
 	struct page *p;
 	int ret, pin;
 
-	p = pfn_to_online_page(pfn);
-	if (!p)
-		return -EIO;
-	folio = page_folio(p);
-
 	mutex_lock(&mf_mutex);
+	/* Looked up under the hotplug lock: an offline block's memmap is junk. */
+	get_online_mems();
+	p = pfn_to_online_page(pfn);
+	if (!p) {
+		ret = -EIO;
+		goto unlock;
+	}
+	folio = page_folio(p);
 	if (mf_hw_error_seen()) {
 		mf_unpoison_info("%#lx: disabled after HW memory failure\n", pfn);
 		ret = -EOPNOTSUPP;
@@ -155,6 +160,7 @@ int unpoison_memory(unsigned long pfn)
 	if (!ret && !huge)
 		num_poisoned_pages_sub(pfn, 1);
 unlock:
+	put_online_mems();
 	mutex_unlock(&mf_mutex);
 	if (!ret)
 		mf_unpoison_info("%#lx: software-unpoisoned page\n",

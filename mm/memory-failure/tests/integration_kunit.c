@@ -96,7 +96,7 @@ static long mf_itest_poisoned(void)
 
 static bool mf_itest_filtering(void)
 {
-#ifdef CONFIG_MEMORY_FAILURE_FILTER
+#if IS_ENABLED(CONFIG_HWPOISON_INJECT)
 	return READ_ONCE(hwpoison_filter_enable);
 #else
 	return false;

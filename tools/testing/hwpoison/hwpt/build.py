@@ -247,7 +247,7 @@ def _fragment_settings(frag):
     return out
 
 
-# Our core's Kconfig, once mm/Kconfig sources it (the next kernel today).
+# Our core's Kconfig, once mm/Kconfig sources it.
 CORE_KCONFIG = re.compile(r'^\s*source\s+"mm/memory-failure/Kconfig"', re.M)
 
 
@@ -261,28 +261,23 @@ def has_core(kernel):
 
 
 def config_fragments(kernel, variant=None):
-    """The fragments merged on allnoconfig for @kernel, in order: the test
-    config, configs/core.config if the tree has our core, then @variant."""
-    return ([paths.CONFIG_FRAGMENT] +
-            ([paths.CORE_CONFIG_FRAGMENT] if has_core(kernel) else []) +
-            ([variant] if variant else []))
+    """The fragments merged on allnoconfig for @kernel: the test config,
+    then @variant.  Every kernel gets the same: with the same config the
+    kernels' autoconf.h is the same, and ccache shares every object whose
+    sources the series does not change (direct hits)."""
+    return [paths.CONFIG_FRAGMENT] + ([variant] if variant else [])
 
 
 def configure(kernel, obj=None, variant=None, logfile=None):
     """allnoconfig + our fragments (see config_fragments()).
 
-    Regenerated only when the list of fragments or one of them changes.
-    Fails when a setting did not take (a missing dependency): those of
-    @variant, or of the test config when there is none, and those of
-    configs/core.config when it is applied; where two of them set the
-    same symbol, the later one counts.
+    Regenerated only when one of the fragments changes.  Fails when a
+    setting of @variant, or of the test config when there is none, did
+    not take (a missing dependency).
     """
     obj = obj or paths.obj(kernel)
     os.makedirs(obj, exist_ok=True)
     frags = config_fragments(kernel, variant)
-    # The contents of the fragments applied: core.config's are hashed only
-    # when it is applied, so the stamp also changes when the tree gains or
-    # loses our core (and stays what it was for the other kernels).
     digest = hashlib.sha256()
     for frag in frags:
         with open(frag, 'rb') as f:
@@ -305,17 +300,14 @@ def configure(kernel, obj=None, variant=None, logfile=None):
             if line.startswith('CONFIG_') and '=' in line:
                 k, v = line.strip().split('=', 1)
                 have[k] = v
-    last = variant or paths.CONFIG_FRAGMENT
-    checked = [f for f in frags if f in (last, paths.CORE_CONFIG_FRAGMENT)]
-    want = {}
-    for frag in checked:
-        want.update(_fragment_settings(frag))
+    last = frags[-1]
+    want = _fragment_settings(last)
     missing = [f'{k}={v}' if v else f'{k} off'
                for k, v in want.items() if have.get(k) != v]
     if missing:
         sys.exit('hwpt: the config fragment did not take ('
-                 + ' + '.join(os.path.relpath(f, paths.REPO) for f in checked)
-                 + '): ' + ', '.join(missing))
+                 + os.path.relpath(last, paths.REPO) + '): '
+                 + ', '.join(missing))
     with open(stamp, 'w') as f:
         f.write(digest)
 
@@ -342,30 +334,45 @@ def build_kernel(kernel, variant=None):
     return time.time() - t
 
 
-# KUnit modules of the kernel tree itself, as listed in obj/modules.order.
-IN_TREE_KUNIT = ('mm/memory-failure/tests/memory_failure_kunit.o',)
+# The core's KUnit suites (mm/memory-failure/tests/) are built as an
+# external module with their Kconfig symbols given to make, not set in the
+# kernel's config: so the kernel's config stays the test config, as for
+# stock (see config_fragments()).
+CORE_KUNIT = os.path.join('mm', 'memory-failure', 'tests')
+CORE_KUNIT_SYMBOLS = ('CONFIG_MEMORY_FAILURE_KUNIT_TEST=m',
+                      'CONFIG_MEMORY_FAILURE_INTEGRATION_KUNIT_TEST=y')
 
 
-def _in_tree_kunit_modules(kernel, mdir, variant=None):
-    """Copy @kernel's in-tree KUnit modules into @mdir, beside the others.
-
-    Only those the last build made (obj/modules.order) count: a stale .ko
-    of a module the kernel no longer builds is removed from @mdir.
-    """
-    obj = paths.obj(kernel, variant)
-    try:
-        with open(os.path.join(obj, 'modules.order')) as f:
-            built = {line.strip() for line in f}
-    except OSError:
-        built = set()
-    for rel in IN_TREE_KUNIT:
-        ko = os.path.join(obj, rel[:-2] + '.ko')
-        dst = os.path.join(mdir, os.path.basename(ko))
-        if rel in built and os.path.exists(ko):
-            if not _same(ko, dst):
-                shutil.copy2(ko, dst)
-        elif os.path.exists(dst):
-            os.unlink(dst)
+def build_core_kunit(kernel, variant=None, logfile=None):
+    """Build memory_failure_kunit.ko from @kernel's tree against its
+    objects; returns its path, or None when the tree has no such tests."""
+    tests = os.path.join(kernel_src(kernel), CORE_KUNIT)
+    if not has_core(kernel) or not os.path.exists(os.path.join(tests,
+                                                               'Makefile')):
+        return None
+    with open(os.path.join(paths.obj(kernel, variant), '.config')) as f:
+        config = f.read()
+    if not re.search(r'^CONFIG_MEMORY_FAILURE=y$', config, re.M) or \
+            not re.search(r'^CONFIG_KUNIT=y$', config, re.M):
+        return None
+    mdir = paths.kmod_core(kernel, variant)
+    os.makedirs(mdir, exist_ok=True)
+    names = [n for n in os.listdir(tests)
+             if os.path.isfile(os.path.join(tests, n))]
+    for n in os.listdir(mdir):
+        if os.path.isfile(os.path.join(mdir, n)) and n not in names and \
+                n.endswith(('.c', '.h')):
+            os.unlink(os.path.join(mdir, n))
+    for n in names:
+        if not _same(os.path.join(tests, n), os.path.join(mdir, n)):
+            shutil.copy2(os.path.join(tests, n), os.path.join(mdir, n))
+    # "../memory-failure.h" and "../../internal.h" resolve from the tree's
+    # tests/ directory, named with -I.
+    _make(kernel, 'modules', extra=[f'M={mdir}', f'KCFLAGS=-I{tests}',
+                                    *CORE_KUNIT_SYMBOLS],
+          obj=paths.obj(kernel, variant),
+          logfile=logfile or _build_log(kernel, variant))
+    return os.path.join(mdir, 'memory_failure_kunit.ko')
 
 
 def build_kunit_modules(kernel, variant=None):
@@ -380,13 +387,18 @@ def build_kunit_modules(kernel, variant=None):
             shutil.copy2(s, d)
     _make(kernel, 'modules', extra=[f'M={mdir}'],
           obj=paths.obj(kernel, variant), logfile=_build_log(kernel, variant))
-    _in_tree_kunit_modules(kernel, mdir, variant)
+    core = build_core_kunit(kernel, variant)
+    dst = os.path.join(mdir, 'memory_failure_kunit.ko')
+    if core and not _same(core, dst):
+        shutil.copy2(core, dst)
+    elif not core and os.path.exists(dst):
+        os.unlink(dst)
     return sorted(os.path.join(mdir, n) for n in os.listdir(mdir)
                   if n.endswith('.ko'))
 
 
 # Harness helpers that run in the guest (tools/testing/hwpoison/guest/).
-HELPERS = ('hwpt-victim', 'hwpt-write', 'hwpt-pfn')
+HELPERS = ('hwpt-victim', 'hwpt-write', 'hwpt-pfn', 'hwpt-stress')
 SELFTESTS = os.path.join('tools', 'testing', 'selftests', 'mm')
 # What the kselftest mm Makefile links into every test.
 SELFTEST_LIBS = ('vm_util.c', 'thp_settings.c')
@@ -513,10 +525,12 @@ def build_initramfs(kernel, modules, variant=None):
 def check_variant(variant):
     """Exit with a clear message unless configs/variants/@variant exists."""
     if variant and not os.path.exists(paths.variant_fragment(variant)):
-        names = sorted(n[:-len('.config')] for n in os.listdir(paths.VARIANTS)
+        names = sorted(n[:-len('.config')]
+                       for d in (paths.VARIANTS, paths.FLAVOURS)
+                       if os.path.isdir(d) for n in os.listdir(d)
                        if n.endswith('.config'))
-        sys.exit(f'hwpt: no variant "{variant}": configs/variants/ has '
-                 + ', '.join(names))
+        sys.exit(f'hwpt: no variant "{variant}": configs/variants/ and '
+                 'configs/flavours/ have ' + ', '.join(names))
 
 
 def build_all(kernel, variant=None):

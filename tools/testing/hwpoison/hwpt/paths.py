@@ -8,8 +8,6 @@ REPO = os.path.abspath(os.path.join(HARNESS, '..', '..', '..'))
 BUILD = os.path.join(REPO, 'build')
 LOGS = os.path.join(BUILD, 'logs')
 CONFIG_FRAGMENT = os.path.join(REPO, 'configs', 'hwpoison-test.config')
-# Applied after it to kernels whose tree has our mm/memory-failure/ core.
-CORE_CONFIG_FRAGMENT = os.path.join(REPO, 'configs', 'core.config')
 # ours: the default series; stock: the pristine base; next: ours plus the
 # steps not yet default (patches/series-next, patches/replaced-next).
 KERNELS = ('ours', 'stock', 'next')
@@ -22,10 +20,16 @@ KERNELS = ('ours', 'stock', 'next')
 # from the same source into build/KERNEL/obj-NAME, with its own modules
 # and initramfs.
 VARIANTS = os.path.join(REPO, 'configs', 'variants')
+# Flavours are variants for make check and make stress only, not for the
+# build matrix (KASAN).
+FLAVOURS = os.path.join(REPO, 'configs', 'flavours')
 
 
 def variant_fragment(variant):
-    return os.path.join(VARIANTS, f'{variant}.config')
+    path = os.path.join(VARIANTS, f'{variant}.config')
+    if not os.path.exists(path):
+        path = os.path.join(FLAVOURS, f'{variant}.config')
+    return path
 
 
 def _suffix(variant):
@@ -54,6 +58,11 @@ def initramfs(kernel, variant=None):
 
 def kmod(kernel, variant=None):
     return os.path.join(kdir(kernel), 'kmod' + _suffix(variant))
+
+
+def kmod_core(kernel, variant=None):
+    """Where the core's own KUnit module is built (a copy of its tests/)."""
+    return os.path.join(kdir(kernel), 'kmod-core' + _suffix(variant))
 
 
 def guest_bin(kernel, variant=None):

@@ -404,6 +404,7 @@ def series_check(full=False, out=sys.stdout):
                                 os.path.join(paths.kdir(CHECK_KERNEL),
                                              'build.log'))
                 build._make(CHECK_KERNEL, 'bzImage', 'modules', obj=obj)
+                build.build_core_kunit(CHECK_KERNEL, variant)
                 builds.append((variant or 'test', True,
                                fmt_secs(time.time() - t)))
             except SystemExit as e:

@@ -199,10 +199,17 @@ TEST_F(memory_failure_errors, debugfs_values)
 	};
 	unsigned int i, j;
 
-	for (i = 0; i < ARRAY_SIZE(files); i++)
-		for (j = 0; j < ARRAY_SIZE(bad); j++)
+	/*
+	 * EXPECT_*() ... TH_LOG() is two statements (the check, then a loop
+	 * that logs after a failure): a loop around it needs braces, or the
+	 * TH_LOG() runs after the loop, with the index past the array.
+	 */
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		for (j = 0; j < ARRAY_SIZE(bad); j++) {
 			EXPECT_EQ(write_str(files[i], bad[j].buf), bad[j].ret)
 				TH_LOG("%s <- \"%s\"", files[i], bad[j].buf);
+		}
+	}
 	EXPECT_EQ(mf_read_long(FILTER_ENABLE), self->saved_enable);
 	EXPECT_EQ(mf_read_long(FILTER_FLAGS_MASK), self->saved_mask);
 
@@ -231,10 +238,11 @@ TEST_F(memory_failure_errors, offline_values)
 	};
 	unsigned int i, j;
 
-	for (i = 0; i < 2; i++) {
-		for (j = 0; j < ARRAY_SIZE(bad); j++)
+	for (i = 0; i < ARRAY_SIZE(files); i++) {
+		for (j = 0; j < ARRAY_SIZE(bad); j++) {
 			EXPECT_EQ(write_str(files[i], bad[j]), -EINVAL)
 				TH_LOG("%s <- \"%s\"", files[i], bad[j]);
+		}
 		EXPECT_EQ(write_str(files[i], ""), 0);
 	}
 	expect_nothing_counted(_metadata, self);
@@ -522,7 +530,7 @@ TEST_F(memory_failure_errors, madvise_ranges)
 				 MADV_HWPOISON)), EFAULT);
 	EXPECT_EQ(err_of(madvise(self->addr + self->psize, self->psize,
 				 MADV_SOFT_OFFLINE)), EFAULT);
-	EXPECT_EQ(mf_sigbus_count, 0);
+	EXPECT_EQ(mf_sigbus_seen(), 0);
 	EXPECT_EQ(self->addr[0], 3);
 	expect_nothing_counted(_metadata, self);
 }
@@ -556,7 +564,7 @@ TEST_F(memory_failure_errors, madvise_hole)
 	EXPECT_EQ(self->addr[2 * self->psize], 9);
 	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
 		  self->corrupted_kb + self->psize / 1024);
-	EXPECT_EQ(mf_sigbus_count, 0);
+	EXPECT_EQ(mf_sigbus_seen(), 0);
 	if (mf_pfn_is_hwpoison(old_pfn)) {
 		err = mf_unpoison_retry(old_pfn);
 		if (err != EOPNOTSUPP)

@@ -48,6 +48,7 @@ struct kid_report {
 	int touched;		/* last touch read the page without SIGBUS */
 	int value;		/* ... and the byte it read */
 	int get;		/* PR_MCE_KILL_GET after its setup */
+	int leader_gone;	/* the main thread had exited by then */
 };
 
 struct kid_cfg {
@@ -55,6 +56,8 @@ struct kid_cfg {
 	bool unmap;		/* a bystander: drops the victim mapping */
 	bool remap;		/* maps the victim at another address */
 	bool thread;		/* a second thread sets PR_MCE_KILL_EARLY */
+	/* The main thread exits; a PR_MCE_KILL_EARLY thread takes over. */
+	bool leader_exits;
 };
 
 struct kid {
@@ -160,6 +163,81 @@ static void wait_other_thread(void)
 		usleep(10000);
 }
 
+/* Reports the child set up, then runs the commands; never returns. */
+static void kid_loop(const struct kid_cfg *cfg, char *page, int cmd, int ack)
+{
+	char c;
+
+	c = 'R';
+	if (write(ack, &c, 1) != 1)
+		_exit(1);
+	while (read(cmd, &c, 1) == 1) {
+		switch (c) {
+		case 'T':	/* touch the page */
+			kid_rep->touched = 0;
+			if (!sigsetjmp(kid_env, 1)) {
+				kid_rep->value = read_byte(page);
+				kid_rep->touched = 1;
+			}
+			break;
+		case 'S':	/* sync: only acknowledge */
+			if (cfg->thread)
+				wait_other_thread();
+			break;
+		}
+		if (write(ack, &c, 1) != 1)
+			_exit(1);
+	}
+	_exit(0);
+}
+
+/* Whether thread @tid of this process has exited (a zombie, or gone). */
+static bool thread_exited(pid_t tid)
+{
+	char path[64], buf[512], *state;
+	ssize_t len;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return errno == ENOENT;
+	len = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (len <= 0)
+		return false;
+	buf[len] = 0;
+	/* "tid (comm) S ...": the comm may hold anything but the last ')'. */
+	state = strrchr(buf, ')');
+	return state && (state[2] == 'Z' || state[2] == 'X');
+}
+
+/* What the thread that outlives the main thread takes over. */
+static struct {
+	const struct kid_cfg *cfg;
+	char *page;
+	int cmd;
+	int ack;
+} kid_heir;
+
+/*
+ * Asks for early kill, waits (up to 3 s) for the main thread to be gone,
+ * then answers the commands in its place.
+ */
+static void *heir_thread(void *arg)
+{
+	int i;
+
+	prctl(PR_MCE_KILL, PR_MCE_KILL_SET, PR_MCE_KILL_EARLY, 0, 0);
+	kid_rep->early_tid = gettid();
+	for (i = 0; i < 300 && !thread_exited(kid_rep->main_tid); i++)
+		usleep(10000);
+	kid_rep->leader_gone = thread_exited(kid_rep->main_tid);
+	kid_rep->get = prctl(PR_MCE_KILL_GET, 0, 0, 0, 0);
+	kid_loop(kid_heir.cfg, kid_heir.page, kid_heir.cmd, kid_heir.ack);
+	return NULL;
+}
+
 static void kid_main(const struct kid_cfg *cfg, char *page, long psize,
 		     int cmd, int ack)
 {
@@ -169,7 +247,6 @@ static void kid_main(const struct kid_cfg *cfg, char *page, long psize,
 	};
 	pthread_t thr;
 	int ready = 0;
-	char c;
 
 	sigaction(SIGBUS, &sa, NULL);
 	kid_rep->main_tid = gettid();
@@ -201,28 +278,17 @@ static void kid_main(const struct kid_cfg *cfg, char *page, long psize,
 	    prctl(PR_MCE_KILL, PR_MCE_KILL_SET, cfg->policy, 0, 0))
 		_exit(1);
 	kid_rep->get = prctl(PR_MCE_KILL_GET, 0, 0, 0, 0);
-
-	c = 'R';
-	if (write(ack, &c, 1) != 1)
-		_exit(1);
-	while (read(cmd, &c, 1) == 1) {
-		switch (c) {
-		case 'T':	/* touch the page */
-			kid_rep->touched = 0;
-			if (!sigsetjmp(kid_env, 1)) {
-				kid_rep->value = read_byte(page);
-				kid_rep->touched = 1;
-			}
-			break;
-		case 'S':	/* sync: only acknowledge */
-			if (cfg->thread)
-				wait_other_thread();
-			break;
-		}
-		if (write(ack, &c, 1) != 1)
+	if (cfg->leader_exits) {
+		kid_heir.cfg = cfg;
+		kid_heir.page = page;
+		kid_heir.cmd = cmd;
+		kid_heir.ack = ack;
+		if (pthread_create(&thr, NULL, heir_thread, NULL))
 			_exit(1);
+		/* The process lives on in the heir; the leader stays a zombie. */
+		pthread_exit(NULL);
 	}
-	_exit(0);
+	kid_loop(cfg, page, cmd, ack);
 }
 
 /* Starts the next child with @cfg; returns 0 once it is set up. */
@@ -231,15 +297,16 @@ static int kid_start(FIXTURE_DATA(memory_failure_kill) *self,
 {
 	struct kid *k = &self->kids[self->nkids];
 	int cmd[2], ack[2];
+	pid_t pid;
 	char c;
 
 	if (pipe(cmd) || pipe(ack))
 		return -1;
 	k->rep = &self->reps[self->nkids];
-	k->pid = fork();
-	if (k->pid < 0)
+	pid = fork();
+	if (pid < 0)
 		return -1;
-	if (!k->pid) {
+	if (!pid) {
 		int i;
 
 		/* Only the parent may hold the other children's pipes. */
@@ -252,6 +319,8 @@ static int kid_start(FIXTURE_DATA(memory_failure_kill) *self,
 		kid_rep = k->rep;
 		kid_main(cfg, self->page, self->psize, cmd[0], ack[1]);
 	}
+	/* Not fork()'s return stored straight: self is shared with the child. */
+	k->pid = pid;
 	self->nkids++;
 	close(cmd[0]);
 	close(ack[1]);
@@ -291,7 +360,8 @@ static int set_early_kill(long val)
  * Maps the victim page, filled with 0x5a: written through the mapping
  * (dirty) except for FILE_CLEAN, written with write(2) and synced.
  */
-static char *map_victim(FIXTURE_DATA(memory_failure_kill) *self,
+static char *map_victim(struct __test_metadata *_metadata,
+			FIXTURE_DATA(memory_failure_kill) *self,
 			enum victim victim)
 {
 	char *page, *buf;
@@ -309,6 +379,10 @@ static char *map_victim(FIXTURE_DATA(memory_failure_kill) *self,
 	fd = open(self->file, O_RDWR | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0)
 		return MAP_FAILED;
+	if (!mf_require_disk_fs(_metadata, fd, self->file)) {
+		close(fd);
+		return NULL;
+	}
 	if (victim == FILE_CLEAN) {
 		buf = malloc(self->psize);
 		if (!buf)
@@ -347,7 +421,9 @@ FIXTURE_SETUP(memory_failure_kill)
 			  PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(self->reps, MAP_FAILED);
 	memset(self->reps, 0, sizeof(*self->reps) * MAX_KIDS);
-	self->page = map_victim(self, variant->victim);
+	self->page = map_victim(_metadata, self, variant->victim);
+	if (!self->page)
+		return;		/* skipped: not a disk filesystem */
 	ASSERT_NE(self->page, MAP_FAILED);
 	ASSERT_EQ(read_byte(self->page), 0x5a);
 	self->pfn = mf_virt_to_pfn(self->page);
@@ -619,6 +695,46 @@ TEST_F(memory_failure_kill, handler_thread_sysctl_early)
 	inject(_metadata, self);
 	ASSERT_EQ(kid_cmd(k, 'S'), 0);
 	expect_ao(_metadata, self, variant, k, k->rep->early_tid);
+	kids_stop(self);
+}
+
+/*
+ * A process whose main thread has exited with pthread_exit() while a second
+ * thread, which set PR_MCE_KILL_EARLY, runs on with the page mapped: the
+ * process is still told, through that thread, with BUS_MCEERR_AO at its
+ * address, and the thread gets BUS_MCEERR_AR when it touches the page.
+ *
+ * Stock 6.12 (weakness) looks only at the group leader, whose mm is gone
+ * (a zombie until the last thread exits), and tells nobody.
+ */
+TEST_F(memory_failure_kill, handler_thread_leader_exited)
+{
+	struct kid_cfg heir = { .policy = POLICY_NONE, .leader_exits = true };
+	struct kid *k = &self->kids[0];
+
+	ASSERT_EQ(set_early_kill(0), 0);
+	ASSERT_EQ(kid_start(self, &heir), 0);
+	ASSERT_TRUE(k->rep->leader_gone);
+	ASSERT_NE(k->rep->early_tid, 0);
+	ASSERT_NE(k->rep->early_tid, k->rep->main_tid);
+	EXPECT_EQ(k->rep->get, PR_MCE_KILL_EARLY);
+
+	inject(_metadata, self);
+	ASSERT_EQ(kid_cmd(k, 'S'), 0);
+	expect_ao(_metadata, self, variant, k, k->rep->early_tid);
+
+	ASSERT_EQ(kid_cmd(k, 'T'), 0);
+	if (variant->dropped) {
+		EXPECT_EQ(k->rep->touched, 1);
+		EXPECT_EQ(k->rep->value, 0x5a);
+		expect_none(_metadata, k);
+	} else {
+		EXPECT_EQ(k->rep->touched, 0);
+		ASSERT_EQ(k->rep->n, k->seen + 1);
+		check_sig(_metadata, self, k, k->seen, BUS_MCEERR_AR);
+		EXPECT_EQ(k->rep->rec[k->seen].tid, k->rep->early_tid);
+		k->seen++;
+	}
 	kids_stop(self);
 }
 

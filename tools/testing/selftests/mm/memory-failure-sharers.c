@@ -197,10 +197,11 @@ static void kid_main(int memfd, long psize, int per, void **addrs,
 			break;
 		}
 		addrs[i] = p;
-		if (read_byte(p) != FILL)
-			kid_rep->bad++;
 		kid_rep->mapped = i + 1;
 	}
+	for (i = 0; i < kid_rep->mapped; i++)
+		if (read_byte(addrs[i]) != FILL)
+			kid_rep->bad++;
 	if (kid_rep->mapped) {
 		kid_rep->pfn_first = mf_virt_to_pfn(addrs[0]);
 		kid_rep->pfn_last = mf_virt_to_pfn(addrs[kid_rep->mapped - 1]);
@@ -235,18 +236,20 @@ static void kid_main(int memfd, long psize, int per, void **addrs,
 	_exit(0);
 }
 
-/* Forks mapper @i; kids_ready() waits for it to be set up. */
+/* Forks mapper @i; kid_ready() waits for it to be set up. */
 static int kid_start(struct sharers *s, int i, enum policy policy)
 {
 	struct sharer *k = &s->kids[i];
 	int cmd[2], ack[2], j;
+	pid_t pid;
 
 	if (pipe(cmd) || pipe(ack))
 		return -1;
-	k->pid = fork();
-	if (k->pid < 0)
+	/* Not k->pid = fork(): the fixture is shared with the children. */
+	pid = fork();
+	if (pid < 0)
 		return -1;
-	if (!k->pid) {
+	if (!pid) {
 		/* Only the test may hold the other mappers' pipes. */
 		for (j = 0; j < i; j++) {
 			close(s->kids[j].cmd);
@@ -259,6 +262,7 @@ static int kid_start(struct sharers *s, int i, enum policy policy)
 			 s->addrs + (size_t)i * s->per, policy, cmd[0],
 			 ack[1]);
 	}
+	k->pid = pid;
 	s->nkids = i + 1;
 	close(cmd[0]);
 	close(ack[1]);
@@ -486,14 +490,14 @@ static void run_sharers(struct __test_metadata *_metadata, struct sharers *s,
 		ASSERT_EQ(mf_write_long(MAX_MAP_COUNT,
 					SHARERS_MAPPINGS + MAP_COUNT_SLACK), 0);
 	ASSERT_EQ(mf_write_long(EARLY_KILL, sysctl), 0);
+	/* One after the other: in parallel they only contend (i_mmap). */
 	t0 = now();
 	for (i = 0; i < s->nprocs; i++) {
 		pol = policy[i % 2];
 		s->kids[i].early = pol == EARLY || (pol == DFLT && sysctl);
 		ASSERT_EQ(kid_start(s, i, pol), 0);
-	}
-	for (i = 0; i < s->nprocs; i++)
 		ASSERT_EQ(kid_ready(&s->kids[i]), 0);
+	}
 	ksft_print_msg("%d mappings in %d process(es) took %.1f s\n",
 		       SHARERS_MAPPINGS, s->nprocs, now() - t0);
 

@@ -219,11 +219,11 @@ static int inject(FIXTURE_DATA(memory_failure_special) *self,
 /* Reads @addr; returns 1 when that raised SIGBUS. */
 static int touch(const char *addr)
 {
-	int before = mf_sigbus_count;
+	int before = mf_sigbus_seen();
 
 	if (!sigsetjmp(mf_sigbus_env, 1))
-		*(volatile const char *)addr;
-	return mf_sigbus_count != before;
+		mf_read_byte(addr);
+	return mf_sigbus_seen() != before;
 }
 
 /* The last SIGBUS was for a consumed error in the 4 KiB page at @addr. */
@@ -382,7 +382,7 @@ TEST_F(memory_failure_special_unmapped, free_buddy)
 	snapshot(_metadata, sp);
 
 	ASSERT_EQ(inject(sp, variant->inject, NULL), 0);
-	EXPECT_EQ(mf_sigbus_count, 0);
+	EXPECT_EQ(mf_sigbus_seen(), 0);
 	EXPECT_TRUE(mf_pfn_is_hwpoison(sp->pfn));
 	EXPECT_FALSE(kpf(sp->pfn, KPF_BUDDY));
 	check_counters(_metadata, sp, "recovered");
@@ -424,7 +424,7 @@ static void map_swapcache_page(struct __test_metadata *_metadata,
 		SKIP(return, "MADV_PAGEOUT: %s", strerror(errno));
 	ASSERT_TRUE(pagemap_entry(self->addr) & PM_SWAP);
 	ASSERT_EQ(madvise(self->addr, self->len, MADV_WILLNEED), 0);
-	ASSERT_EQ(*(volatile char *)self->addr, 0x3c);
+	ASSERT_EQ(mf_read_byte(self->addr), 0x3c);
 	self->pfn = mf_virt_to_pfn(self->addr);
 	ASSERT_NE(self->pfn, 0);
 	ASSERT_TRUE(kpf(self->pfn, KPF_SWAPCACHE_BIT));
@@ -445,7 +445,7 @@ TEST_F(memory_failure_special, swapcache_clean)
 	snapshot(_metadata, self);
 
 	ASSERT_EQ(inject(self, variant->inject, self->addr), 0);
-	EXPECT_EQ(mf_sigbus_count, 0);
+	EXPECT_EQ(mf_sigbus_seen(), 0);
 	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
 	EXPECT_FALSE(kpf(self->pfn, KPF_SWAPCACHE_BIT));
 	EXPECT_TRUE(pagemap_entry(self->addr) & PM_SWAP);
@@ -476,8 +476,8 @@ TEST_F(memory_failure_special, swapcache_dirty)
 	snapshot(_metadata, self);
 
 	ASSERT_EQ(inject(self, variant->inject, self->addr), 0);
-	ASSERT_EQ(mf_sigbus_count, variant->action_required ? 1 : 0);
-	if (mf_sigbus_count)
+	ASSERT_EQ(mf_sigbus_seen(), variant->action_required ? 1 : 0);
+	if (mf_sigbus_seen())
 		check_sigbus(_metadata, self->addr);
 	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
 	EXPECT_TRUE(kpf(self->pfn, KPF_SWAPCACHE_BIT));
@@ -554,8 +554,8 @@ TEST_F(memory_failure_special, ksm)
 	snapshot(_metadata, self);
 
 	ASSERT_EQ(inject(self, variant->inject, self->addr), 0);
-	ASSERT_EQ(mf_sigbus_count, variant->action_required ? 1 : 0);
-	if (mf_sigbus_count) {
+	ASSERT_EQ(mf_sigbus_seen(), variant->action_required ? 1 : 0);
+	if (mf_sigbus_seen()) {
 		EXPECT_EQ(mf_sigbus_info.si_code, BUS_MCEERR_AR);
 		EXPECT_TRUE(mf_sigbus_info.si_addr == self->addr ||
 			    mf_sigbus_info.si_addr == other);
@@ -599,7 +599,7 @@ static void kernel_page(struct __test_metadata *_metadata,
 
 	err = inject(self, route, NULL);
 	EXPECT_EQ(err, EBUSY);
-	EXPECT_EQ(mf_sigbus_count, 0);
+	EXPECT_EQ(mf_sigbus_seen(), 0);
 	EXPECT_TRUE(mf_pfn_is_hwpoison(self->pfn));
 	check_counters(_metadata, self, "ignored");
 

@@ -13,9 +13,7 @@
 #include <stdarg.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
-#include <sys/vfs.h>
 #include <sys/wait.h>
-#include <linux/magic.h>
 #include "../kselftest_harness.h"
 #include "memory-failure.h"
 
@@ -151,8 +149,8 @@ static void inject(struct __test_metadata *_metadata,
 static int touch(const char *addr)
 {
 	if (!sigsetjmp(mf_sigbus_env, 1))
-		(void)*(volatile const char *)addr;
-	return mf_sigbus_count;
+		mf_read_byte(addr);
+	return mf_sigbus_seen();
 }
 
 /* The last SIGBUS was the one for consuming the poisoned page at @addr. */
@@ -244,8 +242,8 @@ static bool inject_signalled(struct __test_metadata *_metadata,
 	inject(_metadata, self, variant);
 	if (skipped(_metadata))
 		return false;
-	ASSERT_EQ(mf_sigbus_count, variant->signal_at_injection ? 1 : 0);
-	if (mf_sigbus_count)
+	ASSERT_EQ(mf_sigbus_seen(), variant->signal_at_injection ? 1 : 0);
+	if (mf_sigbus_seen())
 		expect_mceerr_ar(_metadata, self->addr, self->psize);
 	return true;
 }
@@ -276,23 +274,22 @@ static void expect_dirty_lost(struct __test_metadata *_metadata,
 }
 
 /*
- * Make self->fd a file of @pages pages on the cwd's filesystem, each byte
- * @fill, written back (clean page cache); SKIP when the cwd is tmpfs.
+ * Make self->fd a file of @pages pages in the cwd, each byte @fill, written
+ * back (clean page cache); SKIP when its filesystem is not a disk
+ * filesystem with writeback (see mf_require_disk_fs()).
  */
 static void make_disk_file(struct __test_metadata *_metadata,
 			   FIXTURE_DATA(memory_failure) *self, int pages,
 			   int fill)
 {
 	size_t len = pages * self->psize;
-	struct statfs sfs;
 	char *buf;
 
-	ASSERT_EQ(statfs(".", &sfs), 0);
-	if (sfs.f_type == TMPFS_MAGIC)
-		SKIP(return, "cwd is tmpfs: no disk-backed page cache");
 	snprintf(self->path, sizeof(self->path), "mf-pagecache-XXXXXX");
 	self->fd = mkstemp(self->path);
 	ASSERT_GE(self->fd, 0);
+	if (!mf_require_disk_fs(_metadata, self->fd, self->path))
+		return;
 	buf = malloc(len);
 	ASSERT_NE(buf, NULL);
 	memset(buf, fill, len);
@@ -371,7 +368,7 @@ static void cow_child(char *addr, int report, int go)
 	if (!sigsetjmp(mf_sigbus_env, 1))
 		if (read(go, &c, 1) != 1)
 			_exit(2);
-	rep.early = mf_sigbus_count;
+	rep.early = mf_sigbus_seen();
 	rep.count = touch(addr);
 	rep.code = mf_sigbus_info.si_code;
 	rep.addr = mf_sigbus_info.si_addr;
@@ -481,7 +478,7 @@ TEST_F(memory_failure, pagecache_clean)
 	inject(_metadata, self, variant);
 	if (skipped(_metadata))
 		return;
-	EXPECT_EQ(mf_sigbus_count, 0);
+	EXPECT_EQ(mf_sigbus_seen(), 0);
 	expect_recovered(_metadata, self);
 	expect_logged(_metadata, self, "clean LRU page", "Recovered", 0);
 	EXPECT_EQ(kmsg_lines(self, "corrupted page was clean: dropped without side effects\n"), 1);
@@ -548,7 +545,7 @@ TEST_F(memory_failure, pagecache_dirty)
 	EXPECT_EQ(syncfs(self->fd), -1);
 	EXPECT_EQ(errno, EIO);
 	EXPECT_EQ(syncfs(self->fd), 0);
-	ASSERT_EQ(statvfs(".", &svfs), 0);
+	ASSERT_EQ(fstatvfs(self->fd, &svfs), 0);
 	EXPECT_FALSE(svfs.f_flag & ST_RDONLY);
 
 	release(self);
@@ -582,7 +579,7 @@ TEST_F(memory_failure, shmem)
 
 	if (!inject_signalled(_metadata, self, variant))
 		return;
-	EXPECT_EQ(touch(self->map), mf_sigbus_count);
+	EXPECT_EQ(touch(self->map), mf_sigbus_seen());
 	EXPECT_TRUE(all_bytes(self->map, self->psize, 0x11));
 	expect_dirty_lost(_metadata, self, variant);
 
@@ -656,13 +653,13 @@ TEST_F(memory_failure, already_poisoned)
 	inject(_metadata, self, variant);
 	if (skipped(_metadata))
 		return;
-	signals = mf_sigbus_count;
+	signals = mf_sigbus_seen();
 	ASSERT_EQ(signals, variant->signal_at_injection ? 1 : 0);
 
 	if (!sigsetjmp(mf_sigbus_env, 1))
 		err = variant->inject(self->addr, self->psize, self->base.pfn);
 	EXPECT_EQ(err, variant->repeat_errno);
-	EXPECT_EQ(mf_sigbus_count, signals);
+	EXPECT_EQ(mf_sigbus_seen(), signals);
 	expect_recovered(_metadata, self);
 	expect_logged(_metadata, self, "dirty LRU page", "Recovered", signals);
 	EXPECT_EQ(kmsg_lines(self, "recovery action for already poisoned page: Failed\n"),

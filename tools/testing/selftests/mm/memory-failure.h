@@ -10,19 +10,26 @@
 #include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 #ifndef MADV_HWPOISON
 #define MADV_HWPOISON 100
 #endif
 #ifndef MADV_SOFT_OFFLINE
 #define MADV_SOFT_OFFLINE 101
+#endif
+#ifndef STATX_MNT_ID
+#define STATX_MNT_ID 0x00001000U
 #endif
 #ifndef MPOL_F_NODE
 #define MPOL_F_NODE (1 << 0)
@@ -40,17 +47,33 @@
 
 /*
  * SIGBUS catching: arm with sigsetjmp(mf_sigbus_env, 1) around the access
- * or the injection; the handler records the siginfo and jumps back.
+ * or the injection; the handler records the siginfo and jumps back.  The
+ * count is read with mf_sigbus_seen(): an atomic access, as the handler
+ * may change it at any instruction.
  */
 static sigjmp_buf mf_sigbus_env;
-static volatile sig_atomic_t mf_sigbus_count;
+static int mf_sigbus_count;
 static siginfo_t mf_sigbus_info;
+
+#define mf_sigbus_seen()	__atomic_load_n(&mf_sigbus_count, __ATOMIC_RELAXED)
 
 static inline void mf_sigbus_handler(int sig, siginfo_t *si, void *uc)
 {
 	mf_sigbus_info = *si;
-	mf_sigbus_count++;
+	__atomic_fetch_add(&mf_sigbus_count, 1, __ATOMIC_RELAXED);
 	siglongjmp(mf_sigbus_env, 1);
+}
+
+/*
+ * Read a byte of @addr for real, even if the value is not used: the
+ * access is what the test is about.
+ */
+static inline char mf_read_byte(const void *addr)
+{
+	char c = __atomic_load_n((const char *)addr, __ATOMIC_RELAXED);
+
+	asm volatile("" : : "r"(c));
+	return c;
 }
 
 static inline int mf_catch_sigbus(void)
@@ -60,7 +83,7 @@ static inline int mf_catch_sigbus(void)
 		.sa_flags = SA_SIGINFO,
 	};
 
-	mf_sigbus_count = 0;
+	__atomic_store_n(&mf_sigbus_count, 0, __ATOMIC_RELAXED);
 	return sigaction(SIGBUS, &sa, NULL);
 }
 
@@ -325,6 +348,47 @@ static inline long mf_stat_sum(const char *name)
 	return sum;
 }
 
+/*
+ * The type of the mount the file open at @fd is on, from the line of
+ * /proc/self/mountinfo with its mount ID ("ID PARENT MAJ:MIN ROOT
+ * MOUNTPOINT OPTIONS [OPTIONAL...] - TYPE SOURCE ..."), in the @size
+ * bytes at @type; "" when it cannot be found.
+ */
+static inline void mf_mount_type(int fd, char *type, size_t size)
+{
+	char line[4096], *sep;
+	bool at_start, next_at_start = true;
+	struct statx stx;
+	size_t len;
+	FILE *f;
+
+	type[0] = 0;
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_MNT_ID, &stx) ||
+	    !(stx.stx_mask & STATX_MNT_ID))
+		return;
+	f = fopen("/proc/self/mountinfo", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		/* A longer line comes in pieces: only its first one counts. */
+		at_start = next_at_start;
+		next_at_start = strchr(line, '\n');
+		if (!at_start || strtoull(line, NULL, 10) != stx.stx_mnt_id)
+			continue;
+		sep = strstr(line, " - ");
+		if (sep) {
+			sep += 3;
+			len = strcspn(sep, "\n ");
+			if (len < size) {
+				memcpy(type, sep, len);
+				type[len] = 0;
+			}
+		}
+		break;
+	}
+	fclose(f);
+}
+
 #ifdef __KSELFTEST_HARNESS_H
 /* A page and what the kernel had counted before a test poisoned it. */
 struct mf_baseline {
@@ -350,6 +414,80 @@ static inline void mf_snapshot(struct __test_metadata *_metadata, void *addr,
 	b->ignored = mf_node_stat(b->node, "ignored");
 	ASSERT_GE(b->total, 0);
 	ASSERT_FALSE(mf_pfn_is_hwpoison(b->pfn));
+}
+
+/*
+ * The file-backed tests use the page cache of a file in the cwd: a clean
+ * page dropped and read back from the disk, a dirty one lost and reported
+ * by fsync(2), a mapped one migrated.  That takes a block-backed filesystem
+ * with writeback.  tmpfs and ramfs have no backing store (a poisoned tmpfs
+ * page stays in the file, out of unpoison's reach), and overlayfs, 9p, NFS
+ * and FUSE keep the data in another filesystem or elsewhere: there the
+ * tests fail, and leave poisoned pages behind.
+ *
+ * Checks the filesystem of the file open at @fd (@path in the cwd) itself,
+ * not the cwd's (an overlay whose upper layer is tmpfs is not tmpfs): its
+ * fstatfs() f_type and, when it can be found, the type of its mount, as 9p
+ * (9p2000.L) passes the server's f_type through.  Returns the f_type when
+ * they say ext2/3/4, xfs or btrfs; otherwise SKIPs the test, naming the
+ * filesystem, and
+ * returns 0: the caller must return before poisoning anything and leave
+ * the file to the teardown.
+ */
+static inline unsigned int mf_require_disk_fs(struct __test_metadata *_metadata,
+					      int fd, const char *path)
+{
+	static const struct {
+		unsigned int magic;
+		const char *name;
+		bool usable;
+	} types[] = {
+		/* ext2, ext3 and ext4 share one magic */
+		{ EXT4_SUPER_MAGIC, "ext2/3/4", true },
+		{ XFS_SUPER_MAGIC, "xfs", true },
+		{ BTRFS_SUPER_MAGIC, "btrfs", true },
+		{ TMPFS_MAGIC, "tmpfs" },
+		{ RAMFS_MAGIC, "ramfs" },
+		{ OVERLAYFS_SUPER_MAGIC, "overlayfs" },
+		{ V9FS_MAGIC, "9p" },
+		{ NFS_SUPER_MAGIC, "nfs" },
+		{ FUSE_SUPER_MAGIC, "fuse" },
+	};
+	static const char * const mounts[] = {
+		"ext2", "ext3", "ext4", "xfs", "btrfs",
+	};
+	char name[64], mount[32], cwd[256];
+	bool usable = false;
+	struct statfs sfs;
+	unsigned int i;
+
+	ASSERT_EQ(fstatfs(fd, &sfs), 0);
+	snprintf(name, sizeof(name), "a filesystem of type %#x",
+		 (unsigned int)sfs.f_type);
+	for (i = 0; i < ARRAY_SIZE(types); i++) {
+		if ((unsigned int)sfs.f_type == types[i].magic) {
+			snprintf(name, sizeof(name), "%s", types[i].name);
+			usable = types[i].usable;
+			break;
+		}
+	}
+	mf_mount_type(fd, mount, sizeof(mount));
+	if (usable && mount[0]) {
+		usable = false;
+		for (i = 0; i < ARRAY_SIZE(mounts); i++)
+			if (!strcmp(mount, mounts[i]))
+				usable = true;
+		if (!usable)
+			snprintf(name, sizeof(name), "%s (f_type %#x)", mount,
+				 (unsigned int)sfs.f_type);
+	}
+	if (usable)
+		return sfs.f_type;
+	if (!getcwd(cwd, sizeof(cwd)))
+		snprintf(cwd, sizeof(cwd), ".");
+	SKIP(return 0,
+	     "%s/%s is on %s: not a disk filesystem with writeback (ext2/3/4, xfs, btrfs)",
+	     cwd, path, name);
 }
 
 /*
