@@ -247,3 +247,38 @@ def hotplug_poisoned_block(g):
     check(_wait_path(g, mem, False), f'{mem} still there after unplug')
     check(meminfo_kb(g, 'HardwareCorrupted') == corrupted,
           'removing the block did not drop its page from HardwareCorrupted')
+
+
+@scenario('qemu.hotplug_soft_offline_race', boot='own')
+def hotplug_soft_offline_race(g):
+    """Soft offline of a page whose memory block is being offlined.
+
+    A 128 MiB pc-dimm onlined movable; in the guest, a loop soft-offlines
+    one PFN of it and unpoisons it again, while the host offlines and
+    onlines the block eight times.  A soft offline that starts while the
+    block goes offline must see that the page is not online any more and
+    fail (EIO), not use the struct page of an offline block, whose memmap
+    is poisoned: stock 6.12.117 oopses there (NULL pointer dereference in
+    zone_pcp_disable() from get_hwpoison_page()).  The guest must live
+    and its log stay clean.
+    """
+    block = int(g.read_file(f'{MEMORY}/block_size_bytes'), 16)
+    dimm = g.dimm_add(128, node=1)
+    addr = g.dimm_addr(dimm)
+    n = addr // block
+    mem = f'{MEMORY}/memory{n}'
+    check(_wait_path(g, mem, True), f'{mem} did not appear')
+    err = hwpt_write(g, f'{mem}/state', 'online_movable')
+    check(err == 'OK', f'online_movable: {err}')
+    pfn = (addr >> 12) + 0x4000
+    g.start_cmd(f'while :; do echo {pfn << 12:#x} > {MEMORY}/soft_offline_page;'
+                f' echo {pfn:#x} > {HWPOISON}/unpoison-pfn; done 2>/dev/null')
+    time.sleep(1)
+    offlined = 0
+    for _ in range(8):
+        rc, out = g.sh(f'echo offline > {mem}/state && echo OFF; sleep 0.5; '
+                       f'echo online_movable > {mem}/state; true', 120)
+        offlined += 'OFF' in out
+        check(g.alive(), 'the guest died')
+    g.sh('kill %1 2>/dev/null; true')
+    check(offlined, 'the block never went offline: the race was not tried')
