@@ -10,6 +10,9 @@
 #   make shell [HOSTROOT=1]             interactive guest shell (HOSTROOT=1:
 #                                       host root at /host, see hwpt-host)
 #   make build [KERNEL=stock]           just build the kernel and the guest
+#   make stress [KERNEL=stock] [DUR=300] [KASAN=1] [FAULTS=1]
+#                                       races: errors on busy pages, hotplug,
+#                                       machine checks, invariants checked
 #   make series [V=N]                   the series as git format-patch, in
 #                                       build/series/ (signed with your git
 #                                       identity)
@@ -27,7 +30,13 @@ HOSTROOT ?=
 HARNESS := tools/testing/hwpoison/hwpoison-harness
 DEPS := tools/testing/hwpoison/deps.sh
 
-.PHONY: check run shell build build-matrix assemble series series-check deps clean
+DUR ?= 300
+# KASAN=1 is the kasan flavour (configs/flavours/kasan.config).
+ifneq ($(KASAN),)
+VARIANT := kasan
+endif
+
+.PHONY: check run shell build build-matrix assemble series series-check stress deps clean
 
 check: deps
 	@python3 $(HARNESS) check --kernel $(KERNEL) --tests '$(T)' \
@@ -44,6 +53,10 @@ build: deps
 
 build-matrix: deps
 	@python3 $(HARNESS) build-matrix --kernel $(KERNEL)
+
+stress: deps
+	@python3 $(HARNESS) stress --kernel $(KERNEL) --dur $(DUR) \
+		--variant '$(VARIANT)' $(if $(FAULTS),--faults)
 
 series: deps
 	@python3 $(HARNESS) series --version $(or $(V),1)

@@ -7,6 +7,7 @@
 
 #include <kunit/static_stub.h>
 #include <linux/hugetlb.h>
+#include <linux/ksm.h>
 #include <linux/memremap.h>
 #include <linux/memory_hotplug.h>
 #include <linux/mm.h>
@@ -498,6 +499,8 @@ int mf_unmap_and_classify(struct folio *folio, struct page *page,
 	unsigned long old_flags = folio->flags;
 	bool user = folio_test_lru(folio) || folio_test_hugetlb(folio) ||
 		    folio_test_writeback(folio);
+	bool ksm = folio_test_ksm(folio);
+	int ret;
 
 	if (user) {
 		folio_wait_writeback(folio);
@@ -512,7 +515,11 @@ int mf_unmap_and_classify(struct folio *folio, struct page *page,
 		folio_unlock(folio);
 		return mf_report(pfn, MF_MSG_TRUNCATED_LRU, MF_IGNORED);
 	}
-	return mf_handle_page_state(pfn, page, old_flags);
+	ret = mf_handle_page_state(pfn, page, old_flags);
+	/* ksmd must not read the page again to compare others with it. */
+	if (ksm)
+		ksm_drop_hwpoisoned_folio(folio);
+	return ret;
 }
 
 static int mf_handle(struct mf_call *mc)

@@ -6,7 +6,9 @@
  * lives in physical memory and waits for SIGBUS: asleep (early kill takes it
  * while it sleeps) or busy-reading the page on one CPU (the host injects an
  * action-required machine check on that CPU).  What the signal carried is
- * printed on one line for the host to check.
+ * printed on one line for the host to check.  With --ksm it maps two pages
+ * of the same content, MADV_MERGEABLE, and gets ready once ksmd merged
+ * them into one KSM page (ksm/run must be 1).
  *
  * Output:
  *   HWPT-READY pid=P cpu=C vaddr=0xV pfn=0xF paddr=0xA
@@ -20,6 +22,8 @@
 
 /* PFN lookup and SIGBUS catching, shared with the mm selftests. */
 #include "../../selftests/mm/memory-failure.h"
+
+#define KPF_KSM 21
 
 static const char *bus_code_name(int code)
 {
@@ -41,14 +45,14 @@ static void print_usage(void)
 {
 	fprintf(stderr,
 		"usage: hwpt-victim [--kill early|late|default] [--spin] [--cpu N]\n"
-		"                   [--file PATH] [--timeout SEC]\n");
+		"                   [--file PATH | --ksm] [--timeout SEC]\n");
 	exit(1);
 }
 
 int main(int argc, char **argv)
 {
 	const char *kill_mode = NULL, *file = NULL;
-	static int timeout = 60, spin;
+	static int timeout = 60, spin, ksm;
 	int cpu = -1, i;
 	long psize = sysconf(_SC_PAGESIZE);
 	volatile char *page;
@@ -64,6 +68,8 @@ int main(int argc, char **argv)
 			cpu = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--file") && i + 1 < argc)
 			file = argv[++i];
+		else if (!strcmp(argv[i], "--ksm"))
+			ksm = 1;
 		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
 			timeout = atoi(argv[++i]);
 		else
@@ -109,7 +115,7 @@ int main(int argc, char **argv)
 		page = mmap(NULL, psize, PROT_READ, MAP_SHARED, fd, 0);
 		close(fd);
 	} else {
-		page = mmap(NULL, psize, PROT_READ | PROT_WRITE,
+		page = mmap(NULL, 2 * psize, PROT_READ | PROT_WRITE,
 			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	}
 	if (page == MAP_FAILED) {
@@ -119,12 +125,29 @@ int main(int argc, char **argv)
 	if (file)
 		(void)page[0];
 	else
-		memset((char *)page, 0x5a, psize);
+		memset((char *)page, 0x5a, 2 * psize);
 
 	pfn = mf_virt_to_pfn((void *)page);
 	if (!pfn) {
 		fprintf(stderr, "no PFN for the page (not root?)\n");
 		return 1;
+	}
+	if (ksm) {
+		end = time(NULL) + timeout;
+		if (madvise((void *)page, 2 * psize, MADV_MERGEABLE)) {
+			perror("madvise(MADV_MERGEABLE)");
+			return 1;
+		}
+		/* Merged for good: both pages map the one KSM page. */
+		while (!((pfn = mf_virt_to_pfn((void *)page)) &&
+			 pfn == mf_virt_to_pfn((void *)(page + psize)) &&
+			 mf_kpageflags(pfn) & (1ULL << KPF_KSM))) {
+			if (time(NULL) > end) {
+				printf("HWPT-TIMEOUT not merged by ksmd\n");
+				return 2;
+			}
+			usleep(20000);
+		}
 	}
 
 	if (mf_catch_sigbus()) {
@@ -150,13 +173,15 @@ int main(int argc, char **argv)
 				usleep(10000);
 		}
 	}
-	if (!mf_sigbus_count) {
+	if (!mf_sigbus_seen()) {
 		printf("HWPT-TIMEOUT no SIGBUS after %d s\n", timeout);
 		return 2;
 	}
 	printf("HWPT-SIGBUS code=%s addr_ok=%d addr=%p lsb=%d\n",
 	       bus_code_name(mf_sigbus_info.si_code),
-	       mf_sigbus_info.si_addr == (void *)page, mf_sigbus_info.si_addr,
+	       mf_sigbus_info.si_addr == (void *)page ||
+	       (ksm && mf_sigbus_info.si_addr == (void *)(page + psize)),
+	       mf_sigbus_info.si_addr,
 	       (int)mf_sigbus_info.si_addr_lsb);
 	return 0;
 }

@@ -14,7 +14,7 @@ import re
 import sys
 import time
 
-from . import build, paths, results, scenarios
+from . import build, paths, results, scenarios, stress
 from .results import FAIL, PASS, SKIP, Result
 from .util import fmt_secs, log
 from .vm import Guest, GuestError
@@ -54,6 +54,9 @@ class Item:
     def __init__(self, name, run, allow=()):
         self.name, self.run, self.allow = name, run, allow
 
+
+# Seconds of make stress that make check runs.
+STRESS_S = 60
 
 # Seconds the console may lag behind insmod, which returns once every
 # suite of the module has run.
@@ -237,6 +240,18 @@ def main(kernel, tests_glob='', variant=None):
     for sc in own:
         res += run_boot(facts, logdir, sc.name.split('.')[-1],
                         [scenario_item(sc)], append=sc.append)
+    # A minute of make stress on our kernel, so every change is raced a
+    # little (the long runs are for developers: make stress DUR=600).
+    if sel.may_match('stress.') and kernel != 'stock' and not variant:
+        t = time.time()
+        ok, text = stress.stress(kernel, STRESS_S, logdir=os.path.join(
+            logdir, 'stress'))
+        first = next((l for l in text.split('\n')
+                      if l.startswith(('FAIL', 'VIOLATION'))), '')
+        res.append(Result(f'stress.{kernel}', PASS if ok else FAIL, first,
+                          '' if ok else text[-4000:]))
+        layer_s = facts.setdefault('layer_s', {})
+        layer_s['stress'] = layer_s.get('stress', 0) + time.time() - t
     # Boot problems show whatever the selection; selected builds failed.
     res = build_failures + [r for r in res if sel.keep(r.name) or
                             r.status == FAIL and r.name.startswith('boot.')]

@@ -167,8 +167,11 @@ class Guest:
         if seq is None:
             self._seq += 1
             seq = self._seq
-        self._agent.sendall(f'@@HWPT-CMD {seq} {len(cmd)} {cmd} @@HWPT-END\n'
-                            .encode())
+        try:
+            self._agent.sendall(f'@@HWPT-CMD {seq} {len(cmd)} {cmd} '
+                                '@@HWPT-END\n'.encode())
+        except OSError as e:
+            raise GuestError(f'the agent is gone ({e}): did the guest die?')
         self._agent_log.write(f'\n### {seq} $ {cmd}\n')
         return seq
 
@@ -319,8 +322,11 @@ class Guest:
         req = {'execute': execute}
         if arguments:
             req['arguments'] = arguments
-        self._qmp_file.write(json.dumps(req) + '\n')
-        self._qmp_file.flush()
+        try:
+            self._qmp_file.write(json.dumps(req) + '\n')
+            self._qmp_file.flush()
+        except OSError as e:
+            raise GuestError(f'QMP is gone ({e}): did QEMU exit?')
         resp = self._qmp_read()
         if 'error' in resp:
             raise GuestError(f'QMP {execute}: {resp["error"]}')

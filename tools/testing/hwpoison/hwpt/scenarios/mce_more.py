@@ -204,3 +204,36 @@ def recovery_disabled_srao_panics(g):
     mark = g.console_mark()
     _expect_mf_panic(g, pfn, mark, lambda: g.mce('srao', cpu=0, paddr=paddr))
 
+
+
+KSM = '/sys/kernel/mm/ksm'
+
+
+@scenario('qemu.srao_ksm_page', boot='own')
+def srao_ksm_page(g):
+    """An SRAO machine check on a KSM page, then ksmd scanning on.
+
+    Two identical pages of an early-kill process, MADV_MERGEABLE, merged by
+    ksmd into one KSM page; an SRAO at it.  The process gets SIGBUS
+    BUS_MCEERR_AO and the page is recovered; x86 then takes the page out of
+    the kernel's direct map (set_mce_nospec()).  A second process maps two
+    more pages of the same content, MADV_MERGEABLE: ksmd must merge them
+    without reading the poisoned page, which must have left KSM's stable
+    tree.  Stock 6.12.117 keeps it there, and ksmd's memcmp() of it oopses
+    at the next scan.  The guest must live, and the second process's pages
+    must be merged.
+    """
+    for name, value in (('pages_to_scan', 1000), ('sleep_millisecs', 10),
+                        ('run', 1)):
+        g.sh_ok(f'echo {value} > {KSM}/{name}')
+    seq = g.start_cmd('hwpt-victim --ksm --kill early --timeout 60')
+    pfn, paddr, _ = victim_ready(g, seq)
+    since = g.console_mark()
+    g.mce('srao', 0, paddr)
+    rc, out = g.wait(seq, 60)
+    check_victim_sigbus(rc, out, 'BUS_MCEERR_AO')
+    recovery_line(g, since, pfn)
+    again = g.start_cmd('hwpt-victim --ksm --kill late --timeout 30')
+    victim_ready(g, again, 40)
+    check(g.alive(), 'the guest died')
+    g.sh('kill %2 2>/dev/null; true')
