@@ -67,12 +67,16 @@
  * Then mem_hotplug_lock for read (get_online_mems()), also held
  * throughout: the entry points look pages up by PFN, and a memory block
  * that went offline meanwhile has its struct pages poisoned; memory
- * offlining waits for the error being handled.  Under them: the folio lock (taken by core.c, dropped by the page-state
- * handler), then the rmap locks (anon_vma, i_mmap) during victim collection
- * and unmapping, and hugetlb_lock (a spinlock, innermost) in hugetlb.c.
- * mmap_lock is only taken with no folio locked, to find the address of an
- * already poisoned page in the current task.  The per-CPU queue lock
- * (queue.c) nests in nothing of ours and is never held across a call out.
+ * offlining waits for the error being handled (and an error for an
+ * offlining that cannot finish).  Under them: the folio lock (taken by
+ * core.c, dropped by the page-state handler), then the rmap locks
+ * (anon_vma, i_mmap) during victim collection and unmapping, and
+ * hugetlb_lock (a spinlock, innermost) in hugetlb.c.  KSM's
+ * ksm_thread_mutex is taken with no folio locked, to drop a poisoned KSM
+ * page from the stable tree.  mmap_lock is only taken with no folio
+ * locked, to find the address of an already poisoned page in the current
+ * task.  The per-CPU queue lock (queue.c) nests in nothing of ours and is
+ * never held across a call out.
  */
 
 /* Serialises all hwpoison state changes; see memory-failure.h. */

@@ -12,6 +12,7 @@ have_cmd bison || need="$need bison"
 have_cmd bc || need="$need bc"
 have_cmd cpio || need="$need cpio"
 have_cmd patch || need="$need patch"
+have_cmd git || need="$need git"
 have_cmd ccache || need="$need ccache"
 have_cmd perl || need="$need perl"
 have_cmd xz || need="$need xz-utils"
@@ -21,6 +22,9 @@ dpkg -s busybox-static >/dev/null 2>&1 || need="$need busybox-static"
 [ -f /usr/include/openssl/ssl.h ] || need="$need libssl-dev"
 [ -f /usr/lib/x86_64-linux-gnu/libc.a ] || need="$need libc6-dev"
 [ -f /usr/src/linux-source-6.12.tar.xz ] || need="$need linux-source-6.12"
+# checkpatch's SPDX check (make series-check)
+/usr/bin/python3 -c 'import ply' 2>/dev/null || need="$need python3-ply"
+/usr/bin/python3 -c 'import git' 2>/dev/null || need="$need python3-git"
 [ -z "$need" ] && exit 0
 echo "hwpt: installing:$need" >&2
 export DEBIAN_FRONTEND=noninteractive

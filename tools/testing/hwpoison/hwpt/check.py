@@ -14,7 +14,7 @@ import re
 import sys
 import time
 
-from . import build, paths, results, scenarios, stress
+from . import build, paths, results, scenarios, series, stress
 from .results import FAIL, PASS, SKIP, Result
 from .util import fmt_secs, log
 from .vm import Guest, GuestError
@@ -240,6 +240,22 @@ def main(kernel, tests_glob='', variant=None):
     for sc in own:
         res += run_boot(facts, logdir, sc.name.split('.')[-1],
                         [scenario_item(sc)], append=sc.append)
+    # The series, as make series and make series-check make it: every patch
+    # applies, is checkpatch-clean and builds, and the last tree is this.
+    if sel.may_match('series.') and kernel == 'ours' and not variant:
+        t = time.time()
+        who = series.identity(required=False) or \
+            ('make check', 'make-check@localhost')
+        sdir = series.make_series(who=who, out_dir=os.path.join(logdir,
+                                                                'series'))
+        with open(os.path.join(logdir, 'series-check.txt'), 'w') as f:
+            for name, ok, detail in series.series_check(out=f,
+                                                        series_dir=sdir):
+                res.append(Result(name, PASS if ok else FAIL,
+                                  '' if ok else detail.split('\n')[0],
+                                  '' if ok else detail[-3000:]))
+        layer_s = facts.setdefault('layer_s', {})
+        layer_s['series'] = layer_s.get('series', 0) + time.time() - t
     # A minute of make stress on our kernel, so every change is raced a
     # little (the long runs are for developers: make stress DUR=600).
     if sel.may_match('stress.') and kernel != 'stock' and not variant:

@@ -154,8 +154,9 @@ def base_tag():
     return f'v{kver}'
 
 
-def identity():
-    """(name, email) of whoever runs `make series`, from git, or exit."""
+def identity(required=True):
+    """(name, email) of whoever runs `make series`, from git; without one,
+    exit (or return None when not @required)."""
     def conf(key, env):
         if os.environ.get(env):
             return os.environ[env]
@@ -164,6 +165,8 @@ def identity():
         return res.stdout.strip()
     name = conf('user.name', 'GIT_AUTHOR_NAME')
     email = conf('user.email', 'GIT_AUTHOR_EMAIL')
+    if (not name or not email) and not required:
+        return None
     if not name or not email:
         sys.exit('hwpt: make series signs the patches as you: set your git '
                  'identity first (git config --global user.name "Your Name"; '
@@ -277,26 +280,27 @@ def write_cover(path, tag):
         f.write(text)
 
 
-def make_series(version=1, who=None):
-    """Write build/series/: the cover letter and one patch per commit."""
+def make_series(version=1, who=None, out_dir=SERIES_DIR):
+    """Write @out_dir (build/series/): the cover letter and one patch per
+    commit."""
     commits = load()
     who = who or identity()
     log(f'series: {len(commits)} commits, signed by {who[0]} <{who[1]}>')
     tag = make_history(commits, who)
-    shutil.rmtree(SERIES_DIR, ignore_errors=True)
-    os.makedirs(SERIES_DIR)
+    shutil.rmtree(out_dir, ignore_errors=True)
+    os.makedirs(out_dir)
     args = ['format-patch', '-q', '--cover-letter', f'--base={tag}',
-            '--no-signature', '-o', SERIES_DIR]
+            '--no-signature', '-o', out_dir]
     if version > 1:
         args.append(f'-v{version}')
     git(HISTORY, *args, f'{tag}..series')
-    cover = glob.glob(os.path.join(SERIES_DIR, '*0000-cover-letter.patch'))[0]
+    cover = glob.glob(os.path.join(out_dir, '*0000-cover-letter.patch'))[0]
     write_cover(cover, tag)
-    return SERIES_DIR
+    return out_dir
 
 
-def series_patches():
-    return sorted(p for p in glob.glob(os.path.join(SERIES_DIR, '*.patch'))
+def series_patches(series_dir=SERIES_DIR):
+    return sorted(p for p in glob.glob(os.path.join(series_dir, '*.patch'))
                   if not p.endswith('0000-cover-letter.patch'))
 
 
@@ -308,10 +312,15 @@ def _checkpatch(tree, patch):
     answered here: if get_maintainer.pl puts every such file in the HWPOISON
     entry, the warning is not counted.
     """
+    # Debian's python3 first: scripts/spdxcheck.py needs its python3-ply.
+    env = dict(os.environ, PATH='/usr/bin:' + os.environ.get('PATH', ''))
     res = subprocess.run(['perl', 'scripts/checkpatch.pl', '--strict',
                           '--no-color', '--show-types', patch], cwd=tree,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         text=True)
+                         text=True, env=env)
+    if 'Traceback' in res.stdout:
+        return 1, 0, 0, res.stdout + '(checkpatch could not run a helper)\n'
+
     text = res.stdout
     m = re.search(r'total: (\d+) errors, (\d+) warnings, (\d+) checks', text)
     if not m:
@@ -352,14 +361,15 @@ def _same_tree(tree):
     return differ
 
 
-def series_check(full=False, out=sys.stdout):
+def series_check(full=False, out=sys.stdout, series_dir=SERIES_DIR):
     """Apply the series with git am on the pristine base, checkpatch and
     build every patch, compare the result with the harness's tree.
 
     Prints one line per patch; returns a list of (name, ok, detail)."""
-    patches = series_patches()
+    patches = series_patches(series_dir)
     if not patches:
-        sys.exit('hwpt: no series in build/series/: run make series first')
+        sys.exit(f'hwpt: no series in {os.path.relpath(series_dir, paths.REPO)}'
+                 '/: run make series first')
     tag = ensure_history()
     tree = paths.src(CHECK_KERNEL)
     shutil.rmtree(tree, ignore_errors=True)
@@ -378,7 +388,7 @@ def series_check(full=False, out=sys.stdout):
                          text=True)
     applied = int(git(tree, 'rev-list', '--count', f'{tag}..HEAD'))
     say(f'== series-check: {len(patches)} patches on {tag} '
-        f'({os.path.relpath(SERIES_DIR, paths.REPO)}/)')
+        f'({os.path.relpath(series_dir, paths.REPO)}/)')
     results.append(('series.apply', applied == len(patches) and
                     not res.returncode,
                     f'{applied} of {len(patches)} patches applied with git am'
