@@ -26,7 +26,8 @@ struct mf_raw_error {
 	struct page *page;
 };
 
-static struct llist_head *mf_raw_errors(struct folio *folio)
+/* The accessor <linux/mm_types.h> names for folio->_hugetlb_hwpoison. */
+static struct llist_head *raw_hwp_list_head(struct folio *folio)
 {
 	return (struct llist_head *)&folio->_hugetlb_hwpoison;
 }
@@ -55,7 +56,7 @@ bool is_raw_hwpoison_page_in_hugepage(struct page *page)
 		return true;
 
 	mutex_lock(&mf_mutex);
-	llist_for_each_entry(e, mf_raw_errors(folio)->first, node) {
+	llist_for_each_entry(e, raw_hwp_list_head(folio)->first, node) {
 		if (e->page == page) {
 			found = true;
 			break;
@@ -77,7 +78,7 @@ static unsigned long mf_free_records(struct folio *folio, bool to_pages)
 	struct llist_node *head;
 	unsigned long nr = 0;
 
-	head = llist_del_all(mf_raw_errors(folio));
+	head = llist_del_all(raw_hwp_list_head(folio));
 	llist_for_each_entry_safe(e, next, head, node) {
 		if (to_pages)
 			SetPageHWPoison(e->page);
@@ -151,14 +152,14 @@ static enum mf_huge_state mf_record_error(struct folio *folio,
 		state = MF_HUGE_FOLIO_MARKED;
 	if (folio_test_hugetlb_raw_hwp_unreliable(folio))
 		return MF_HUGE_FOLIO_MARKED;
-	llist_for_each_entry(e, mf_raw_errors(folio)->first, node)
+	llist_for_each_entry(e, raw_hwp_list_head(folio)->first, node)
 		if (e->page == page)
 			return MF_HUGE_PAGE_MARKED;
 
 	e = kmalloc(sizeof(*e), GFP_ATOMIC);
 	if (e) {
 		e->page = page;
-		llist_add(&e->node, mf_raw_errors(folio));
+		llist_add(&e->node, raw_hwp_list_head(folio));
 	} else {
 		/* Without a full record no page of the folio is safe. */
 		folio_set_hugetlb_raw_hwp_unreliable(folio);

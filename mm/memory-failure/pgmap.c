@@ -93,8 +93,11 @@ static void mf_unmap_range_and_kill(struct mf_victims *vs,
 	mf_kill_victims(vs, flags & MF_MUST_KILL, flags);
 }
 
-/* No owner handler: poison, unmap and kill whoever maps the page. */
-static int mf_pgmap_kill_users(unsigned long pfn, int flags,
+/*
+ * The common handler <linux/memremap.h> names, for pagemaps without an
+ * owner handler: poison, unmap and kill whoever maps the page.
+ */
+static int mf_generic_kill_procs(unsigned long pfn, int flags,
 			       struct dev_pagemap *pgmap)
 {
 	struct folio *folio = pfn_folio(pfn);
@@ -152,7 +155,7 @@ int mf_dev_pagemap_failure(unsigned long pfn, int flags,
 		if (ret != -EOPNOTSUPP)
 			goto out;
 	}
-	ret = mf_pgmap_kill_users(pfn, flags, pgmap);
+	ret = mf_generic_kill_procs(pfn, flags, pgmap);
 out:
 	put_dev_pagemap(pgmap);
 	if (ret != -EOPNOTSUPP)
