@@ -13,6 +13,11 @@
 #   make stress [KERNEL=stock] [DUR=300] [KASAN=1] [FAULTS=1]
 #                                       races: errors on busy pages, hotplug,
 #                                       machine checks, invariants checked
+#   make bench [B=GLOB]                 ours against stock, booted alternately:
+#                                       hwpoison benchmarks (B: sharers,
+#                                       single, burst, soft-offline, ...;
+#                                       see hwpt/bench.py), table in
+#                                       build/logs/latest-bench/bench.txt
 #   make series [V=N]                   the series as git format-patch, in
 #                                       build/series/ (signed with your git
 #                                       identity)
@@ -36,7 +41,7 @@ ifneq ($(KASAN),)
 VARIANT := kasan
 endif
 
-.PHONY: check run shell build build-matrix assemble series series-check stress deps clean
+.PHONY: check run shell build build-matrix assemble bench series series-check stress deps clean
 
 check: deps
 	@python3 $(HARNESS) check --kernel $(KERNEL) --tests '$(T)' \
@@ -57,6 +62,9 @@ build-matrix: deps
 stress: deps
 	@python3 $(HARNESS) stress --kernel $(KERNEL) --dur $(DUR) \
 		--variant '$(VARIANT)' $(if $(FAULTS),--faults)
+
+bench: deps
+	@python3 $(HARNESS) bench --bench '$(B)'
 
 series: deps
 	@python3 $(HARNESS) series --version $(or $(V),1)

@@ -398,7 +398,8 @@ def build_kunit_modules(kernel, variant=None):
 
 
 # Harness helpers that run in the guest (tools/testing/hwpoison/guest/).
-HELPERS = ('hwpt-victim', 'hwpt-write', 'hwpt-pfn', 'hwpt-stress')
+HELPERS = ('hwpt-victim', 'hwpt-write', 'hwpt-pfn', 'hwpt-stress',
+           'hwpt-bench')
 SELFTESTS = os.path.join('tools', 'testing', 'selftests', 'mm')
 # What the kselftest mm Makefile links into every test.
 SELFTEST_LIBS = ('vm_util.c', 'thp_settings.c')

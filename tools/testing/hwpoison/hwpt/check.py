@@ -14,7 +14,7 @@ import re
 import sys
 import time
 
-from . import build, paths, results, scenarios, series, stress
+from . import bench, build, paths, results, scenarios, series, stress
 from .results import FAIL, PASS, SKIP, Result
 from .util import fmt_secs, log
 from .vm import Guest, GuestError
@@ -96,6 +96,18 @@ def kselftest_item(name):
                               f'exit status {rc}', out[-3000:]))
         return res
     return Item(f'kselftest.{name}', run)
+
+
+def bench_item(name, cmd):
+    """A benchmark program once at its smallest size: timing is not a test,
+    running and printing sane numbers is."""
+    def run(g):
+        ok, detail = bench.smoke_one(g, name, cmd)
+        if ok:
+            return [Result(name, PASS)]
+        first, _, rest = detail.partition('\n')
+        return [Result(name, FAIL, first, rest)]
+    return Item(name, run)
 
 
 def scenario_item(sc):
@@ -223,6 +235,8 @@ def main(kernel, tests_glob='', variant=None):
                                          facts['selftest_errors'][ks][-3000:]))
         else:
             shared.append(kselftest_item(ks))
+    shared += [bench_item(name, cmd) for name, cmd in bench.SMOKE
+               if sel.keep(name)]
     for sc in scenarios.SCENARIOS:
         if not sel.may_match(sc.name):
             continue
