@@ -63,12 +63,16 @@
 /**
  * DOC: lock order
  *
- * mf_mutex is taken first, by every entry point, and held throughout.
- * Then mem_hotplug_lock for read (get_online_mems()), also held
- * throughout: the entry points look pages up by PFN, and a memory block
- * that went offline meanwhile has its struct pages poisoned; memory
- * offlining waits for the error being handled (and an error for an
- * offlining that cannot finish).  Under them: the folio lock (taken by
+ * mem_hotplug_lock for read (get_online_mems()) is taken first, by every
+ * entry point, and held throughout: the entry points look pages up by
+ * PFN, and a memory block that went offline meanwhile has its struct
+ * pages poisoned; memory offlining waits for the error being handled (and
+ * an error for an offlining that cannot finish).  Then the entry point's
+ * claim on the PFNs it works on (claim.c), a sleeping per-page lock that
+ * no holder of a claim ever waits for.  Then mf_mutex: memory_failure()
+ * and unpoison hold it throughout, soft offline only to mark the page once
+ * it is migrated, so a hard error waits for a soft offline of its own
+ * page only.  Under them: the folio lock (taken by
  * core.c, dropped by the page-state handler), then the rmap locks
  * (anon_vma, i_mmap) during victim collection and unmapping, and
  * hugetlb_lock (a spinlock, innermost) in hugetlb.c.  KSM's
@@ -81,7 +85,6 @@
 
 /* Serialises all hwpoison state changes; see memory-failure.h. */
 struct mutex mf_mutex = __MUTEX_INITIALIZER(mf_mutex);
-EXPORT_SYMBOL_IF_KUNIT(mf_mutex);
 
 static int sysctl_memory_failure_recovery __read_mostly = 1;
 
@@ -144,7 +147,8 @@ EXPORT_SYMBOL_IF_KUNIT(mf_is_handlable);
  * A folio that stopped being hugetlb (dissolved, split) while we looked
  * is let go: the caller deals with @page as a base page.
  *
- * Context: Process context, mf_mutex held.
+ * Context: Process context, get_online_mems() held, and mf_mutex or a
+ * claim on the page's PFN.
  * Return: true when @page is in a hugetlb folio and *@ret is the answer.
  */
 bool mf_pin_hugetlb(struct page *page, bool unpoison, int *ret)
@@ -245,7 +249,8 @@ static int mf_pin_page_locked(struct page *page, unsigned long flags)
  * The zone's per-CPU free lists are disabled meanwhile, so that a free
  * page is either in the buddy allocator or in use, never in between.
  *
- * Context: Process context, mf_mutex and get_online_mems() held.
+ * Context: Process context, get_online_mems() held, and mf_mutex or a
+ * claim on the page's PFN (soft offline pins without mf_mutex).
  * Return:
  * * 1 - the page is pinned and of a kind we can handle
  * * 0 - the page is free (buddy or free hugetlb): nothing to pin
@@ -257,7 +262,8 @@ int mf_pin_page(struct page *page, unsigned long flags)
 	struct zone *zone = page_zone(page);
 	int ret;
 
-	lockdep_assert_held(&mf_mutex);
+	lockdep_assert(lockdep_is_held(&mf_mutex) ||
+		       mf_pfn_claimed(page_to_pfn(page)));
 	zone_pcp_disable(zone);
 	ret = mf_pin_page_locked(page, flags);
 	zone_pcp_enable(zone);
@@ -586,8 +592,9 @@ again:
  * leaves it to the signal already sent (or to none), and on anything else
  * it kills the task.
  *
- * Context: Process context; takes mf_mutex and holds memory hotplug off
- * (get_online_mems()), may sleep.
+ * Context: Process context; holds memory hotplug off (get_online_mems()),
+ * claims @pfn (waiting for a soft offline of its folio to finish) and
+ * takes mf_mutex; may sleep.
  * Return:
  * * 0 - the error was recovered, or its handling delayed; also, with
  *   MF_ACTION_REQUIRED, when the page was poisoned before and current
@@ -606,27 +613,43 @@ again:
 int memory_failure(unsigned long pfn, int flags)
 {
 	struct mf_call mc = { .pfn = pfn, .flags = flags };
+	struct mf_claim claim;
 	int ret;
 
 	if (!READ_ONCE(sysctl_memory_failure_recovery))
 		panic("Memory failure on page %lx", pfn);
 
-	mutex_lock(&mf_mutex);
 	/*
 	 * Memory hotplug may not offline the page's block meanwhile: its
 	 * struct pages would be poisoned under us.
 	 */
 	get_online_mems();
+	/* A soft offline migrating the page finishes first. */
+	mf_claim(&claim, pfn, 1);
+	mutex_lock(&mf_mutex);
 	if (!(flags & MF_SW_SIMULATED))
 		WRITE_ONCE(mf_hw_error, true);
 	ret = mf_handle(&mc);
-	put_online_mems();
 	mutex_unlock(&mf_mutex);
+	mf_unclaim(&claim);
+	put_online_mems();
 	return ret;
 }
 EXPORT_SYMBOL_GPL(memory_failure);
 
 #if IS_ENABLED(CONFIG_KUNIT)
+/*
+ * mf_kunit_locked - call @fn(@arg) with mf_mutex held: the KUnit tests'
+ * way to call what needs it, without exporting the lock to modules
+ */
+void mf_kunit_locked(void (*fn)(void *arg), void *arg)
+{
+	mutex_lock(&mf_mutex);
+	fn(arg);
+	mutex_unlock(&mf_mutex);
+}
+EXPORT_SYMBOL_IF_KUNIT(mf_kunit_locked);
+
 bool mf_recovery_enabled(void)
 {
 	return READ_ONCE(sysctl_memory_failure_recovery);

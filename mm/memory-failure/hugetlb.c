@@ -67,12 +67,16 @@ bool is_raw_hwpoison_page_in_hugepage(struct page *page)
 }
 EXPORT_SYMBOL_IF_KUNIT(is_raw_hwpoison_page_in_hugepage);
 
-/*
- * Free the records of @folio.  With @to_pages, mark each recorded page
- * instead (the folio is being broken up); otherwise the pages are healthy
- * again (unpoison), so take them out of the counters.
- */
-static unsigned long mf_free_records(struct folio *folio, bool to_pages)
+/* What becomes of the recorded pages when their records are freed. */
+enum mf_records_end {
+	MF_RECORDS_TO_PAGES,	/* the folio is broken up: mark each page */
+	MF_RECORDS_HEALED,	/* unpoison: the pages are good, uncount them */
+	MF_RECORDS_UNKNOWN,	/* incomplete: the folio stays marked, counted */
+};
+
+/* Free the records of @folio; returns how many there were. */
+static unsigned long mf_free_records(struct folio *folio,
+				     enum mf_records_end end)
 {
 	struct mf_raw_error *e, *next;
 	struct llist_node *head;
@@ -80,9 +84,9 @@ static unsigned long mf_free_records(struct folio *folio, bool to_pages)
 
 	head = llist_del_all(raw_hwp_list_head(folio));
 	llist_for_each_entry_safe(e, next, head, node) {
-		if (to_pages)
+		if (end == MF_RECORDS_TO_PAGES)
 			SetPageHWPoison(e->page);
-		else
+		else if (end == MF_RECORDS_HEALED)
 			num_poisoned_pages_sub(page_to_pfn(e->page), 1);
 		kfree(e);
 		nr++;
@@ -103,7 +107,7 @@ unsigned long mf_hugetlb_drop_records(struct folio *folio)
 	lockdep_assert_held(&mf_mutex);
 	if (folio_test_hugetlb_raw_hwp_unreliable(folio))
 		return 0;
-	return mf_free_records(folio, false);
+	return mf_free_records(folio, MF_RECORDS_HEALED);
 }
 
 /**
@@ -123,7 +127,7 @@ void folio_clear_hugetlb_hwpoison(struct folio *folio)
 	if (folio_test_hugetlb_vmemmap_optimized(folio))
 		return;
 	folio_clear_hwpoison(folio);
-	mf_free_records(folio, true);
+	mf_free_records(folio, MF_RECORDS_TO_PAGES);
 }
 
 /* What mf_hugetlb_grab() found. */
@@ -162,8 +166,12 @@ static enum mf_huge_state mf_record_error(struct folio *folio,
 		llist_add(&e->node, raw_hwp_list_head(folio));
 	} else {
 		/* Without a full record no page of the folio is safe. */
+		/*
+		 * The pages recorded so far stay counted: the folio keeps its
+		 * mark for good, and each of its errors was reported.
+		 */
 		folio_set_hugetlb_raw_hwp_unreliable(folio);
-		mf_free_records(folio, false);
+		mf_free_records(folio, MF_RECORDS_UNKNOWN);
 	}
 	return state;
 }

@@ -68,10 +68,32 @@ struct mf_victims {
 
 /*
  * mf_mutex serialises every state change of a hwpoisoned page: handling an
- * error, soft offline, unpoison and the hugetlb raw-error records.  It also
- * protects the per-node counters in pglist_data::mf_stats.
+ * error, marking a soft-offlined page, unpoison and the hugetlb raw-error
+ * records.  It also protects the per-node counters in pglist_data::mf_stats.
+ * It is taken under a claim (below): see "DOC: lock order" in core.c.
  */
 extern struct mutex mf_mutex;
+
+/**
+ * struct mf_claim - PFNs an entry point works on, which no other may touch
+ * @node: in claim.c's list of claims
+ * @start: first PFN
+ * @end: the PFN after the last
+ *
+ * Lives on the stack of the task that holds it.
+ */
+struct mf_claim {
+	struct list_head node;
+	unsigned long start;
+	unsigned long end;
+};
+
+/* claim.c */
+void mf_claim(struct mf_claim *c, unsigned long start, unsigned long nr);
+bool mf_claim_widen(struct mf_claim *c, unsigned long start, unsigned long nr);
+void mf_claim_wait(unsigned long start, unsigned long nr);
+void mf_unclaim(struct mf_claim *c);
+bool mf_pfn_claimed(unsigned long pfn);
 
 /* core.c */
 bool mf_hw_error_seen(void);
@@ -130,6 +152,8 @@ const char *mf_page_type_name(enum mf_action_page_type type);
 const char *mf_result_name(enum mf_result result);
 int mf_report(unsigned long pfn, enum mf_action_page_type type,
 	      enum mf_result result);
+void mf_count_soft_offline(unsigned long pfn);
+void mf_count_unpoison(unsigned long pfn, unsigned long nr);
 
 #ifdef CONFIG_HUGETLB_PAGE
 /* hugetlb.c */
@@ -184,6 +208,7 @@ unsigned int mf_queue_capacity(void);
 unsigned long mf_queue_lost(int cpu);
 int mf_queue_dispatch(unsigned long pfn, int flags);
 bool mf_recovery_enabled(void);
+void mf_kunit_locked(void (*fn)(void *arg), void *arg);
 int mf_signal(struct mf_victim *v, unsigned long pfn, int flags);
 #endif
 

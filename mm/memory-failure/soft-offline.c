@@ -38,6 +38,22 @@ static int mf_migrate_away(struct list_head *folios)
 	return ret > 0 ? -EBUSY : ret;
 }
 
+/*
+ * The one step under mf_mutex: mark @page, keep it, count it.  Everything
+ * before it (pinning, splitting, migration) runs under the claim alone.
+ */
+static bool mf_soft_retire(struct page *page, bool take_off, bool release)
+{
+	bool retired;
+
+	mutex_lock(&mf_mutex);
+	retired = mf_retire_page(page, take_off, release);
+	if (retired)
+		mf_count_soft_offline(page_to_pfn(page));
+	mutex_unlock(&mf_mutex);
+	return retired;
+}
+
 /* Isolate @folio, drop our reference, and migrate it away. */
 static int mf_soft_offline_migrate(struct folio *folio, struct page *page,
 				   bool huge)
@@ -62,13 +78,17 @@ static int mf_soft_offline_migrate(struct folio *folio, struct page *page,
 			ret, &page->flags);
 		return ret;
 	}
-	/* Migration freed the old folio; a hugetlb one is dissolved here. */
-	return mf_retire_page(page, huge, !huge) ? 0 : -EBUSY;
+	/*
+	 * Migration left us the old folio's last reference (MR_MEMORY_FAILURE);
+	 * a hugetlb one was freed, and is dissolved here.
+	 */
+	return mf_soft_retire(page, huge, !huge) ? 0 : -EBUSY;
 }
 
 /*
  * Soft offline a page we hold a reference on, and consume the reference.
  * Clean page cache is just dropped from its file; anything else moves.
+ * Returns 1 when the page turned out to be poisoned meanwhile.
  */
 static int mf_soft_offline_in_use(struct page *page)
 {
@@ -97,9 +117,10 @@ static int mf_soft_offline_in_use(struct page *page)
 	if (poisoned) {
 		pr_info("%#lx: page already poisoned\n", pfn);
 		folio_put(folio);
+		return 1;
 	} else if (dropped) {
 		pr_info("%#lx: invalidated\n", pfn);
-		mf_retire_page(page, false, true);
+		mf_soft_retire(page, false, true);
 	} else {
 		return mf_soft_offline_migrate(folio, page, huge);
 	}
@@ -107,13 +128,17 @@ static int mf_soft_offline_in_use(struct page *page)
 }
 
 /*
- * Soft offline an online page that is not poisoned yet: pin it, then move
- * or drop its contents; a free page is taken off the allocator.  Consumes
- * the caller's reference (MF_COUNT_INCREASED).
+ * Soft offline a page of @claim that is not poisoned: pin it, then move or
+ * drop its contents; a free page is taken off the allocator.  Consumes the
+ * caller's reference (MF_COUNT_INCREASED).  Returns 0 when the page is
+ * retired, 1 when it was poisoned meanwhile, -EAGAIN when its folio is
+ * partly claimed by someone else, or a negative errno.
  */
-static int mf_soft_offline_online(struct page *page, int flags)
+static int mf_soft_offline_online(struct mf_claim *claim, struct page *page,
+				  int flags)
 {
 	bool retried = false;
+	struct folio *folio;
 	int ret;
 
 again:
@@ -123,9 +148,17 @@ again:
 			put_page(page);
 		return -EOPNOTSUPP;
 	}
-	if (ret > 0)
+	if (ret > 0) {
+		/* Pinned, the folio cannot change: claim all of it. */
+		folio = page_folio(page);
+		if (!mf_claim_widen(claim, folio_pfn(folio),
+				    folio_nr_pages(folio))) {
+			folio_put(folio);
+			return -EAGAIN;
+		}
 		return mf_soft_offline_in_use(page);
-	if (ret == 0 && !mf_retire_page(page, true, false)) {
+	}
+	if (ret == 0 && !mf_soft_retire(page, true, false)) {
 		/* Allocated under us: go again, as an in-use page. */
 		if (!retried) {
 			retried = true;
@@ -135,6 +168,55 @@ again:
 		return -EBUSY;
 	}
 	return ret;
+}
+
+/*
+ * The PFNs of the folio @page seems to be in, read without a reference: a
+ * guess for the first claim, made good by mf_claim_widen() once pinned.
+ * Large folios are naturally aligned.
+ */
+static void mf_folio_span(struct page *page, unsigned long *start,
+			  unsigned long *nr)
+{
+	unsigned long n = folio_nr_pages(page_folio(page));
+
+	if (n > MAX_FOLIO_NR_PAGES || !is_power_of_2(n))
+		n = 1;
+	*start = ALIGN_DOWN(page_to_pfn(page), n);
+	*nr = n;
+}
+
+/* Soft offline an online page under a claim on its folio; see below. */
+static int mf_soft_offline_claimed(struct page *page, int flags)
+{
+	unsigned long pfn = page_to_pfn(page);
+	unsigned long start, nr;
+	struct mf_claim claim;
+	int ret;
+
+	for (;;) {
+		mf_folio_span(page, &start, &nr);
+		mf_claim(&claim, start, nr);
+		/* Nobody else can mark or unmark the page until we let go. */
+		if (PageHWPoison(page)) {
+			pr_info("%#lx: page already poisoned\n", pfn);
+			if (flags & MF_COUNT_INCREASED)
+				put_page(page);
+			ret = 0;
+			break;
+		}
+		ret = mf_soft_offline_online(&claim, page, flags);
+		if (ret != -EAGAIN)
+			break;
+		/* Our reference is gone: wait for the folio and go again. */
+		flags &= ~MF_COUNT_INCREASED;
+		mf_unclaim(&claim);
+		mf_folio_span(page, &start, &nr);
+		mf_claim_wait(start, nr);
+	}
+	mf_unclaim(&claim);
+	/* Poisoned meanwhile: retired all the same. */
+	return ret > 0 ? 0 : ret;
 }
 
 /**
@@ -147,8 +229,14 @@ again:
  * when they are clean page cache; the page itself is marked hwpoisoned
  * and taken out of use.  A free page is just taken off the allocator.
  *
- * Context: Process context; takes mf_mutex and holds memory hotplug off
- * (get_online_mems()), may sleep.
+ * mf_mutex is not held across pinning, splitting or migration, only for
+ * marking the page at the end: a claim on the page's folio (claim.c)
+ * keeps memory_failure(), unpoison and other soft offlines of its pages
+ * waiting meanwhile, and them only.
+ *
+ * Context: Process context; claims the PFNs of the page's folio, holds
+ * memory hotplug off (get_online_mems()), takes mf_mutex briefly; may
+ * sleep.
  * Return:
  * * 0 - the page is retired (or was poisoned already)
  * * -ENXIO - @pfn has no struct page
@@ -167,7 +255,6 @@ int soft_offline_page(unsigned long pfn, int flags)
 		return -ENXIO;
 	}
 
-	mutex_lock(&mf_mutex);
 	/* Looked up under the hotplug lock: an offline block's memmap is junk. */
 	get_online_mems();
 	page = pfn_to_online_page(pfn);
@@ -176,17 +263,13 @@ int soft_offline_page(unsigned long pfn, int flags)
 	} else if (!READ_ONCE(sysctl_enable_soft_offline)) {
 		pr_info_once("disabled by /proc/sys/vm/enable_soft_offline\n");
 		ret = -EOPNOTSUPP;
-	} else if (PageHWPoison(page)) {
-		pr_info("%#lx: page already poisoned\n", pfn);
-		ret = 0;
 	} else {
-		ret = mf_soft_offline_online(page, flags);
+		ret = mf_soft_offline_claimed(page, flags);
 		flags &= ~MF_COUNT_INCREASED;	/* consumed */
 	}
 	if (flags & MF_COUNT_INCREASED)
 		put_page(pfn_to_page(pfn));
 	put_online_mems();
-	mutex_unlock(&mf_mutex);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(soft_offline_page);

@@ -24,7 +24,11 @@
  * - pglist_data::mf_stats counts handled errors per node: every report
  *   other than "already poisoned" adds one to total and one to its result.
  *   These are event counts that never go down, so total always equals
- *   ignored + failed + delayed + recovered.
+ *   ignored + failed + delayed + recovered.  Two more per-node counts
+ *   complete the picture: soft_offlined (pages soft offline retired) and
+ *   unpoisoned (base pages unpoison gave back), so that, with no memory
+ *   hot-removed, HardwareCorrupted in pages is the sum over the nodes of
+ *   total + soft_offlined - unpoisoned.
  *
  * Hence, with memory hotplug, num_poisoned_pages is the sum of nr_hwpoison
  * over the present blocks plus the ZONE_DEVICE pages reported.  The core
@@ -216,49 +220,117 @@ int mf_report(unsigned long pfn, enum mf_action_page_type type,
 }
 EXPORT_SYMBOL_IF_KUNIT(mf_report);
 
-/* The per-node memory_failure/ group of /sys/devices/system/node/nodeN. */
-enum mf_node_stat { MF_STAT_TOTAL, MF_STAT_IGNORED, MF_STAT_FAILED,
-		    MF_STAT_DELAYED, MF_STAT_RECOVERED };
+/*
+ * Per-node counts that struct memory_failure_stats has no field for, so
+ * that the series does not touch <linux/mmzone.h>: pages soft offline
+ * took out of use, and pages unpoison gave back.  Under mf_mutex.
+ */
+static unsigned long mf_soft_offlined[MAX_NUMNODES];
+static unsigned long mf_unpoisoned[MAX_NUMNODES];
+
+static int mf_pfn_node(unsigned long pfn)
+{
+	int nid = pfn_to_nid(pfn);
+
+	return WARN_ON_ONCE(nid < 0 || nid >= MAX_NUMNODES) ? 0 : nid;
+}
+
+/**
+ * mf_count_soft_offline() - count a page that soft offline retired
+ * @pfn: the page
+ *
+ * Context: mf_mutex held.
+ */
+void mf_count_soft_offline(unsigned long pfn)
+{
+	lockdep_assert_held(&mf_mutex);
+	mf_soft_offlined[mf_pfn_node(pfn)]++;
+}
+
+/**
+ * mf_count_unpoison() - count pages that unpoison gave back
+ * @pfn: the page (the head of a hugetlb folio's records)
+ * @nr: base pages
+ *
+ * Context: mf_mutex held.
+ */
+void mf_count_unpoison(unsigned long pfn, unsigned long nr)
+{
+	lockdep_assert_held(&mf_mutex);
+	mf_unpoisoned[mf_pfn_node(pfn)] += nr;
+}
+
+/*
+ * The per-node memory_failure/ group of /sys/devices/system/node/nodeN:
+ * one read-only file per counter, all shown by mf_node_attr_show().
+ */
+enum mf_node_stat {
+	MF_STAT_TOTAL,
+	MF_STAT_IGNORED,
+	MF_STAT_FAILED,
+	MF_STAT_DELAYED,
+	MF_STAT_RECOVERED,
+	MF_STAT_SOFT_OFFLINED,
+	MF_STAT_UNPOISONED,
+	MF_NR_NODE_STATS
+};
 
 static unsigned long mf_node_stat(int nid, enum mf_node_stat which)
 {
 	const struct memory_failure_stats *s = &NODE_DATA(nid)->mf_stats;
+	const unsigned long counts[] = {
+		[MF_STAT_TOTAL]		= READ_ONCE(s->total),
+		[MF_STAT_IGNORED]	= READ_ONCE(s->ignored),
+		[MF_STAT_FAILED]	= READ_ONCE(s->failed),
+		[MF_STAT_DELAYED]	= READ_ONCE(s->delayed),
+		[MF_STAT_RECOVERED]	= READ_ONCE(s->recovered),
+		[MF_STAT_SOFT_OFFLINED]	= READ_ONCE(mf_soft_offlined[nid]),
+		[MF_STAT_UNPOISONED]	= READ_ONCE(mf_unpoisoned[nid]),
+	};
 
-	switch (which) {
-	case MF_STAT_TOTAL:
-		return READ_ONCE(s->total);
-	case MF_STAT_IGNORED:
-		return READ_ONCE(s->ignored);
-	case MF_STAT_FAILED:
-		return READ_ONCE(s->failed);
-	case MF_STAT_DELAYED:
-		return READ_ONCE(s->delayed);
-	default:
-		return READ_ONCE(s->recovered);
-	}
+	return counts[which];
 }
 
-#define MF_NODE_ATTR(_name, _which)					\
-static ssize_t _name##_show(struct device *dev,				\
-			    struct device_attribute *attr, char *buf)	\
-{									\
-	return sysfs_emit(buf, "%lu\n", mf_node_stat(dev->id, _which));	\
-}									\
-static DEVICE_ATTR_RO(_name)
+struct mf_node_attr {
+	struct device_attribute dev_attr;
+	enum mf_node_stat which;
+};
 
-MF_NODE_ATTR(total, MF_STAT_TOTAL);
-MF_NODE_ATTR(ignored, MF_STAT_IGNORED);
-MF_NODE_ATTR(failed, MF_STAT_FAILED);
-MF_NODE_ATTR(delayed, MF_STAT_DELAYED);
-MF_NODE_ATTR(recovered, MF_STAT_RECOVERED);
+static ssize_t mf_node_attr_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	const struct mf_node_attr *a = container_of(attr, struct mf_node_attr,
+						    dev_attr);
 
-static struct attribute *mf_node_attrs[] = {
-	&dev_attr_total.attr,
-	&dev_attr_ignored.attr,
-	&dev_attr_failed.attr,
-	&dev_attr_delayed.attr,
-	&dev_attr_recovered.attr,
-	NULL,
+	return sysfs_emit(buf, "%lu\n", mf_node_stat(dev->id, a->which));
+}
+
+#define MF_NODE_FILE(_name, _which)					\
+	[_which] = {							\
+		.dev_attr = __ATTR(_name, 0444, mf_node_attr_show, NULL),	\
+		.which = _which,					\
+	}
+
+/* The file names are ABI (Documentation/ABI/stable/sysfs-devices-node). */
+static struct mf_node_attr mf_node_files[] = {
+	MF_NODE_FILE(total, MF_STAT_TOTAL),
+	MF_NODE_FILE(ignored, MF_STAT_IGNORED),
+	MF_NODE_FILE(failed, MF_STAT_FAILED),
+	MF_NODE_FILE(delayed, MF_STAT_DELAYED),
+	MF_NODE_FILE(recovered, MF_STAT_RECOVERED),
+	MF_NODE_FILE(soft_offlined, MF_STAT_SOFT_OFFLINED),
+	MF_NODE_FILE(unpoisoned, MF_STAT_UNPOISONED),
+};
+static_assert(ARRAY_SIZE(mf_node_files) == MF_NR_NODE_STATS);
+
+static struct attribute *mf_node_attrs[MF_NR_NODE_STATS + 1] = {
+	&mf_node_files[MF_STAT_TOTAL].dev_attr.attr,
+	&mf_node_files[MF_STAT_IGNORED].dev_attr.attr,
+	&mf_node_files[MF_STAT_FAILED].dev_attr.attr,
+	&mf_node_files[MF_STAT_DELAYED].dev_attr.attr,
+	&mf_node_files[MF_STAT_RECOVERED].dev_attr.attr,
+	&mf_node_files[MF_STAT_SOFT_OFFLINED].dev_attr.attr,
+	&mf_node_files[MF_STAT_UNPOISONED].dev_attr.attr,
 };
 
 /* Registered by drivers/base/node.c for every node device. */

@@ -73,13 +73,16 @@ static const char *mf_unpoison_refusal(struct folio *folio, struct page *page)
 	return NULL;
 }
 
-/* Clear the mark of a pinned or free page; mf_mutex held. */
+/*
+ * Clear the mark of a pinned or free page; mf_mutex held.  For a hugetlb
+ * folio, *@records tells how many recorded pages were uncounted.
+ */
 static int mf_unpoison_pinned(struct folio *folio, struct page *page, int pin,
-			      bool *huge)
+			      unsigned long *records)
 {
 	if (folio_test_hugetlb(folio)) {
-		*huge = true;
-		if (!mf_hugetlb_drop_records(folio)) {
+		*records = mf_hugetlb_drop_records(folio);
+		if (!*records) {
 			if (pin > 0)
 				folio_put(folio);
 			return -EBUSY;
@@ -103,8 +106,8 @@ static int mf_unpoison_pinned(struct folio *folio, struct page *page, int pin,
  * Clears PG_hwpoison of a page poisoned by the injector or madvise() and
  * frees it, if nothing else holds it.
  *
- * Context: Process context; takes mf_mutex and holds memory hotplug off
- * (get_online_mems()).
+ * Context: Process context; holds memory hotplug off (get_online_mems()),
+ * claims @pfn and takes mf_mutex; may sleep.
  * Return:
  * * 0 - the page is back in the allocator
  * * -EIO - @pfn has no online page
@@ -116,13 +119,15 @@ int unpoison_memory(unsigned long pfn)
 {
 	const char *refusal;
 	struct folio *folio;
-	bool huge = false;
+	unsigned long records = 0;
+	struct mf_claim claim;
 	struct page *p;
 	int ret, pin;
 
-	mutex_lock(&mf_mutex);
 	/* Looked up under the hotplug lock: an offline block's memmap is junk. */
 	get_online_mems();
+	mf_claim(&claim, pfn, 1);
+	mutex_lock(&mf_mutex);
 	p = pfn_to_online_page(pfn);
 	if (!p) {
 		ret = -EIO;
@@ -154,14 +159,18 @@ int unpoison_memory(unsigned long pfn)
 		mf_unpoison_info("%#lx: failed to grab page\n", pfn);
 		ret = pin;
 	} else {
-		ret = mf_unpoison_pinned(folio, p, pin, &huge);
+		ret = mf_unpoison_pinned(folio, p, pin, &records);
 	}
-	/* A hugetlb folio was uncounted page by page with its records. */
-	if (!ret && !huge)
-		num_poisoned_pages_sub(pfn, 1);
+	if (!ret) {
+		/* A hugetlb folio was uncounted page by page with its records. */
+		if (!records)
+			num_poisoned_pages_sub(pfn, 1);
+		mf_count_unpoison(pfn, records ?: 1);
+	}
 unlock:
-	put_online_mems();
 	mutex_unlock(&mf_mutex);
+	mf_unclaim(&claim);
+	put_online_mems();
 	if (!ret)
 		mf_unpoison_info("%#lx: software-unpoisoned page\n",
 				 page_to_pfn(p));

@@ -49,15 +49,27 @@ static void is_raw_hwpoison_page_in_hugepage_large_folio_own_mark(struct kunit *
 	KUNIT_EXPECT_FALSE(test, tail_bad);
 }
 
+struct mf_hugetlb_call {
+	struct page *page;
+	bool *handled;
+	int ret;
+};
+
+static void mf_hugetlb_call(void *arg)
+{
+	struct mf_hugetlb_call *c = arg;
+
+	c->ret = mf_hugetlb_failure(page_to_pfn(c->page), MF_SW_SIMULATED,
+				    c->handled);
+}
+
 /* mf_hugetlb_failure() on @page, as memory_failure() calls it. */
 static int mf_hugetlb_failure_on(struct page *page, bool *handled)
 {
-	int ret;
+	struct mf_hugetlb_call c = { .page = page, .handled = handled };
 
-	mutex_lock(&mf_mutex);
-	ret = mf_hugetlb_failure(page_to_pfn(page), MF_SW_SIMULATED, handled);
-	mutex_unlock(&mf_mutex);
-	return ret;
+	mf_kunit_locked(mf_hugetlb_call, &c);
+	return c.ret;
 }
 
 /* A base page is handed back to the caller, untouched. */

@@ -257,17 +257,29 @@ static unsigned long mf_kill_map_self(struct kunit *test,
 	return addr;
 }
 
+struct mf_kill_collect_call {
+	struct mf_victims *vs;
+	struct folio *folio;
+	int flags;
+};
+
+static void mf_kill_collect_locked(void *arg)
+{
+	struct mf_kill_collect_call *c = arg;
+
+	folio_lock(c->folio);
+	mf_collect_victims(c->vs, c->folio, &c->folio->page, c->flags);
+	folio_unlock(c->folio);
+}
+
 static void mf_kill_collect(struct mf_victims *vs, struct folio *folio,
 			    int flags)
 {
+	struct mf_kill_collect_call c = { vs, folio, flags };
 	unsigned int old = current->flags & PF_MCE_MASK;
 
 	current->flags = (current->flags & ~PF_MCE_MASK) | PF_MCE_PROCESS;
-	mutex_lock(&mf_mutex);
-	folio_lock(folio);
-	mf_collect_victims(vs, folio, &folio->page, flags);
-	folio_unlock(folio);
-	mutex_unlock(&mf_mutex);
+	mf_kunit_locked(mf_kill_collect_locked, &c);
 	current->flags = (current->flags & ~PF_MCE_MASK) | old;
 }
 

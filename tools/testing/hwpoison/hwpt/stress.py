@@ -97,8 +97,6 @@ class Run:
         """Remove the oldest DIMM (poisoned pages and all), add one back."""
         if not self.dimms:
             return
-        # Its PFNs may come back on another node: count its lines first.
-        self.account_log()
         g = self.g
         dimm = self.dimms[0]
         n = g.dimm_addr(dimm) // self.block
@@ -112,7 +110,11 @@ class Run:
         if out.split()[-1:] != ['offline']:
             self.op('dimm_offline', 'refused')
             return
+        # Its PFNs may come back on another node: count its lines now that
+        # no error can be reported for them.
+        self.account_log()
         self.dimms.pop(0)
+        self.removed = True
         ok = g.dimm_del(dimm, timeout=60)
         self.op('dimm_del', 'ok' if ok else 'timeout')
         self.add_dimm(len(self.dimms) % 2)
@@ -145,20 +147,40 @@ class Run:
                 nodes[int(f[1])] = int(f[0])
         return nodes
 
-    def _node_totals(self):
+    def _node_counters(self, name):
         g = self.g
-        out = g.sh_ok('for f in /sys/devices/system/node/node*/memory_failure'
-                      '/total; do echo $f $(cat $f); done')
-        totals = {}
+        out = g.sh_ok(f'for f in /sys/devices/system/node/node*/'
+                      f'memory_failure/{name}; do test -e $f && '
+                      'echo $f $(cat $f); done; true')
+        counts = {}
         for line in out.split('\n'):
-            m = re.search(r'node(\d+)/memory_failure/total (\d+)', line)
+            m = re.search(rf'node(\d+)/memory_failure/{name} (\d+)', line)
             if m:
-                totals[int(m.group(1))] = int(m.group(2))
-        return totals
+                counts[int(m.group(1))] = int(m.group(2))
+        return counts
+
+    def _node_totals(self):
+        return self._node_counters('total')
+
+    def _pages_counted(self):
+        """Sum over the nodes of total + soft_offlined - unpoisoned, or
+        None without the last two (stock)."""
+        soft = self._node_counters('soft_offlined')
+        if not soft:
+            return None
+        unpoisoned = self._node_counters('unpoisoned')
+        return (sum(self._node_totals().values()) + sum(soft.values()) -
+                sum(unpoisoned.values()))
 
     def account_log(self):
         """Count the new "recovery action" lines by node, with the blocks'
         nodes as they are now."""
+        # The serial console lags the kernel: wait for a line logged now.
+        self.syncs += 1
+        marker = f'hwpt-stress: log sync {self.syncs}'
+        self.g.sh_ok(f'echo "{marker}" > /dev/kmsg')
+        if not self.g.wait_console(re.escape(marker), self.log_pos, 120):
+            raise Violation(f'"{marker}" did not reach the console in 120 s')
         with open(self.g.console_path, 'rb') as f:
             f.seek(self.log_pos)
             data = f.read()
@@ -209,6 +231,7 @@ class Run:
             prev = now
             time.sleep(1)
         hwc_kb, pages, folios = now
+        counted = self._pages_counted()
         hidden = self._offline_poisoned()
         where = f'check {self.checks} at {fmt_secs(time.time() - self.t0)}'
         if not ((pages + folios) * 4 <= hwc_kb <=
@@ -218,6 +241,14 @@ class Run:
                 f'/proc/kpageflags flags {pages} pages and {folios} hugetlb '
                 f'folios hwpoison (and the run has {hidden} poisoned pages '
                 'in offline blocks)')
+        # "DOC: counter invariants": with no memory hot-removed, the
+        # per-node counters add up to HardwareCorrupted.
+        if counted is not None and not self.removed and \
+                counted - self.counted0 != (hwc_kb - self.hwc0_kb) // 4:
+            self.violations.append(
+                f'{where}: HardwareCorrupted grew by '
+                f'{(hwc_kb - self.hwc0_kb) // 4} pages, the nodes\' total + '
+                f'soft_offlined - unpoisoned by {counted - self.counted0}')
         self.account_log()
         if not self.log_lost:
             logged = self.logged
@@ -304,7 +335,11 @@ class Run:
         g = self.g
         self.nodes = self._block_nodes()
         self.totals0 = self._node_totals()
+        self.removed = False
+        self.hwc0_kb = _meminfo_kb(g, 'HardwareCorrupted')
+        self.counted0 = self._pages_counted()
         self.logged, self.log_pos, self.log_lost = {}, 0, False
+        self.syncs = 0
         self.logged_by = {}
         self.account_log()      # what came before the run does not count
         self.logged, self.logged_by = {}, {}

@@ -67,6 +67,7 @@ struct counters {
 	long recovered;
 	long ignored;
 	long failed;
+	long unpoisoned;	/* -1 without the file (stock 6.12) */
 };
 
 static void read_counters(struct counters *c)
@@ -76,6 +77,16 @@ static void read_counters(struct counters *c)
 	c->recovered = mf_stat_sum("recovered");
 	c->ignored = mf_stat_sum("ignored");
 	c->failed = mf_stat_sum("failed");
+	c->unpoisoned = mf_stat_sum("unpoisoned");
+}
+
+/* The per-node unpoisoned counters, where they exist, counted @pages. */
+static void check_unpoisoned(struct __test_metadata *_metadata,
+			     const struct counters *before,
+			     const struct counters *after, long pages)
+{
+	if (before->unpoisoned >= 0)
+		EXPECT_EQ(after->unpoisoned, before->unpoisoned + pages);
 }
 
 FIXTURE_SETUP(memory_failure_inject)
@@ -243,6 +254,7 @@ TEST_F(memory_failure_inject, unpoison_anon)
 	EXPECT_EQ(after.recovered, poisoned.recovered);
 	EXPECT_EQ(after.ignored, poisoned.ignored);
 	EXPECT_EQ(after.failed, poisoned.failed);
+	check_unpoisoned(_metadata, &poisoned, &after, 1);
 }
 
 /*
@@ -290,6 +302,7 @@ TEST_F(memory_failure_inject, unpoison_free)
 	EXPECT_EQ(after.corrupted_kb, before.corrupted_kb);
 	EXPECT_EQ(after.total, poisoned.total);
 	EXPECT_EQ(after.recovered, poisoned.recovered);
+	check_unpoisoned(_metadata, &poisoned, &after, 1);
 }
 
 /*

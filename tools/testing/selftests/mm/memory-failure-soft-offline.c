@@ -35,6 +35,7 @@ FIXTURE(memory_failure_soft)
 	int nnodes;
 	long stats[MAX_NODES][NSTATS];
 	long enable;		/* saved vm.enable_soft_offline */
+	long soft_offlined;	/* the nodes' soft_offlined, -1 without it */
 	long nr_hugepages;	/* saved vm.nr_hugepages, -1: untouched */
 	uint64_t poisoned[MAX_POISONED];
 	int npoisoned;
@@ -67,12 +68,19 @@ static void check_stats_unchanged(struct __test_metadata *_metadata,
 		}
 }
 
+/*
+ * HardwareCorrupted counts the @pages retired, and so do the per-node
+ * soft_offlined counters where they exist (not in stock 6.12).
+ */
 static void check_corrupted_kb(struct __test_metadata *_metadata,
 			       FIXTURE_DATA(memory_failure_soft) *self,
 			       long pages)
 {
 	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
 		  self->corrupted_kb + pages * self->psize / 1024);
+	if (self->soft_offlined >= 0)
+		EXPECT_EQ(mf_stat_sum("soft_offlined"),
+			  self->soft_offlined + pages);
 }
 
 static void remember_poisoned(struct __test_metadata *_metadata,
@@ -129,6 +137,7 @@ FIXTURE_SETUP(memory_failure_soft)
 	ASSERT_GT(self->nnodes, 0);
 	snap_stats(self, self->stats);
 	self->corrupted_kb = mf_meminfo_kb("HardwareCorrupted");
+	self->soft_offlined = mf_stat_sum("soft_offlined");
 	ASSERT_GE(self->corrupted_kb, 0);
 	ASSERT_EQ(mf_catch_sigbus(), 0);
 }

@@ -337,7 +337,7 @@ static inline int mf_inject_hard_offline(void *addr, long psize, uint64_t pfn)
 	return mf_write_paddr(HARD_OFFLINE_PAGE, pfn);
 }
 
-/* A memory_failure counter summed over all nodes. */
+/* A memory_failure counter summed over all nodes, or -1 without it. */
 static inline long mf_stat_sum(const char *name)
 {
 	long sum = 0, val;
@@ -345,7 +345,7 @@ static inline long mf_stat_sum(const char *name)
 
 	for (node = 0; (val = mf_node_stat(node, name)) >= 0; node++)
 		sum += val;
-	return sum;
+	return node ? sum : -1;
 }
 
 /*
