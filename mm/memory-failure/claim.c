@@ -9,16 +9,18 @@
  * Soft offline migrates a page for as long as migration takes: holding
  * mf_mutex meanwhile would stall every hard error, the queue worker and
  * unpoison behind it.  Instead every entry point first claims the PFNs it
- * works on: memory_failure() and unpoison_memory() their PFN, soft offline
- * the PFNs of the page's folio.  A claim overlapping another waits for it,
- * so two entry points are never on the same page at once, and mf_mutex is
- * held for the state changes only.  A task holds at most one claim and
- * waits for none while it does, so claims cannot deadlock among
- * themselves; they are taken under get_online_mems() and before mf_mutex.
- * Claims are few (one per task inside an entry point): a list is searched.
+ * works on: those of the folio its page is in.  A claim overlapping
+ * another waits for it, so two entry points are never on the same folio
+ * at once, and mf_mutex is held for the state changes only.  A task holds
+ * at most one claim and waits for none while it does, so claims cannot
+ * deadlock among themselves (lockdep sees a claim as mf_claim_map); they
+ * are taken under get_online_mems() and before mf_mutex.  Claims are few
+ * (one per task inside an entry point): a list is searched.
  */
 
 #include <linux/list.h>
+#include <linux/lockdep.h>
+#include <linux/mm.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
 
@@ -27,6 +29,9 @@
 static LIST_HEAD(mf_claims);
 static DEFINE_SPINLOCK(mf_claims_lock);
 static DECLARE_WAIT_QUEUE_HEAD(mf_claims_wq);
+/* For lockdep, holding a claim is holding this: no nesting, one order. */
+static struct lockdep_map mf_claim_map =
+	STATIC_LOCKDEP_MAP_INIT("mf_claim", &mf_claim_map);
 
 /* The claim other than @self that overlaps [@start, @end), if any. */
 static struct mf_claim *mf_claim_overlap(struct mf_claim *self,
@@ -71,9 +76,34 @@ void mf_claim(struct mf_claim *c, unsigned long start, unsigned long nr)
 {
 	might_sleep();
 	lockdep_assert_not_held(&mf_mutex);
+	lock_map_acquire(&mf_claim_map);
 	wait_event(mf_claims_wq, mf_claim_try(c, start, start + nr));
 }
 EXPORT_SYMBOL_IF_KUNIT(mf_claim);
+
+/**
+ * mf_claim_folio() - claim the PFNs of the folio a page seems to be in
+ * @c: the claim, on the caller's stack
+ * @page: an online page, which the caller may hold no reference on
+ *
+ * The folio is read without a reference, so its size is a guess (a large
+ * folio is naturally aligned, which bounds what a stale read can claim);
+ * once the caller has pinned the page, mf_claim_widen() makes it good.
+ * Claiming the folio, not the page, keeps two entry points from holding
+ * references on one folio, which would make each other fail to split,
+ * migrate or dissolve it.
+ *
+ * Context: as mf_claim(); the caller holds get_online_mems().
+ */
+void mf_claim_folio(struct mf_claim *c, struct page *page)
+{
+	unsigned long pfn = page_to_pfn(page);
+	unsigned long nr = 1UL << compound_order(compound_head(page));
+
+	if (nr > MAX_FOLIO_NR_PAGES)
+		nr = 1;
+	mf_claim(c, ALIGN_DOWN(pfn, nr), nr);
+}
 
 /**
  * mf_claim_widen() - widen a claim to the folio its page turned out to be in
@@ -82,23 +112,30 @@ EXPORT_SYMBOL_IF_KUNIT(mf_claim);
  * @nr: its number of pages
  *
  * Return: true when @c now covers [@start, @start + @nr) (and what it
- * covered before); false when part of it is claimed by someone else: the
- * caller lets go of what it holds, waits with mf_claim_wait() and starts
+ * covered before); false when part of it is claimed by someone else, whose
+ * range is left in @c->busy_start and @c->busy_end: the caller lets go of
+ * what it holds, waits for that range with mf_claim_wait() and starts
  * again.
+ *
+ * Context: Any context; does not wait.
  */
 bool mf_claim_widen(struct mf_claim *c, unsigned long start, unsigned long nr)
 {
 	unsigned long end = start + nr;
-	bool ok;
+
+	struct mf_claim *other;
 
 	spin_lock(&mf_claims_lock);
-	ok = !mf_claim_overlap(c, start, end);
-	if (ok) {
+	other = mf_claim_overlap(c, start, end);
+	if (!other) {
 		c->start = min(c->start, start);
 		c->end = max(c->end, end);
+	} else {
+		c->busy_start = other->start;
+		c->busy_end = other->end;
 	}
 	spin_unlock(&mf_claims_lock);
-	return ok;
+	return !other;
 }
 
 static bool mf_range_free(unsigned long start, unsigned long end)
@@ -126,12 +163,15 @@ void mf_claim_wait(unsigned long start, unsigned long nr)
 /**
  * mf_unclaim() - give a claim up, and wake whoever waits for its PFNs
  * @c: a claim held by the caller
+ *
+ * Context: Process context.
  */
 void mf_unclaim(struct mf_claim *c)
 {
 	spin_lock(&mf_claims_lock);
 	list_del(&c->node);
 	spin_unlock(&mf_claims_lock);
+	lock_map_release(&mf_claim_map);
 	wake_up_all(&mf_claims_wq);
 }
 EXPORT_SYMBOL_IF_KUNIT(mf_unclaim);
@@ -142,6 +182,8 @@ EXPORT_SYMBOL_IF_KUNIT(mf_unclaim);
  *
  * For assertions: the answer may be stale once returned, unless the
  * caller is the one who claims @pfn.
+ *
+ * Return: true when a claim covers @pfn.
  */
 bool mf_pfn_claimed(unsigned long pfn)
 {

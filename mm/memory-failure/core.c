@@ -64,15 +64,17 @@
  * DOC: lock order
  *
  * mem_hotplug_lock for read (get_online_mems()) is taken first, by every
- * entry point, and held throughout: the entry points look pages up by
- * PFN, and a memory block that went offline meanwhile has its struct
- * pages poisoned; memory offlining waits for the error being handled (and
- * an error for an offlining that cannot finish).  Then the entry point's
- * claim on the PFNs it works on (claim.c), a sleeping per-page lock that
+ * entry point: the entry points look pages up by PFN, and a memory block
+ * that went offline meanwhile has its struct pages poisoned; memory
+ * offlining waits for the error being handled (and an error for an
+ * offlining that cannot finish).  memory_failure() and unpoison hold it
+ * throughout; soft offline lets it go while it migrates a page it holds a
+ * reference on (which keeps the block online).  Then the entry point's
+ * claim on the PFNs it works on (claim.c), a sleeping per-folio lock that
  * no holder of a claim ever waits for.  Then mf_mutex: memory_failure()
  * and unpoison hold it throughout, soft offline only to mark the page once
  * it is migrated, so a hard error waits for a soft offline of its own
- * page only.  Under them: the folio lock (taken by
+ * folio only.  Under them: the folio lock (taken by
  * core.c, dropped by the page-state handler), then the rmap locks
  * (anon_vma, i_mmap) during victim collection and unmapping, and
  * hugetlb_lock (a spinlock, innermost) in hugetlb.c.  KSM's
@@ -382,6 +384,26 @@ int mf_split_large_folio(struct page *page, bool release)
 	return ret;
 }
 
+/*
+ * Push a pinned folio out of the per-CPU LRU caches before it is locked and
+ * classified.  Draining every CPU's caches waits for a worker on each, and
+ * a CPU busy in the kernel (a soft offline storm) makes that slow: so this
+ * CPU's first, where the folio was most likely just used.  A small mapped
+ * anon folio that is then on an LRU list, with no reference but its
+ * mappings' and ours, is in no cache: nothing more to drain.
+ */
+static void mf_shake(struct folio *folio)
+{
+	if (folio_test_anon(folio) && !folio_test_swapcache(folio) &&
+	    !folio_test_large(folio)) {
+		lru_add_drain();
+		if (folio_test_lru(folio) &&
+		    folio_ref_count(folio) == folio_mapcount(folio) + 1)
+			return;
+	}
+	shake_folio(folio);
+}
+
 /* State of one memory_failure() call, handed from phase to phase. */
 struct mf_call {
 	unsigned long pfn;
@@ -572,7 +594,7 @@ again:
 			return ret;
 	}
 
-	shake_folio(mc->folio);
+	mf_shake(mc->folio);
 	folio_lock(mc->folio);
 	WARN_ON_ONCE(folio_test_large(mc->folio));
 	return mf_unmap_and_classify(mc->folio, mc->page, mc->pfn, mc->flags);
@@ -593,8 +615,8 @@ again:
  * it kills the task.
  *
  * Context: Process context; holds memory hotplug off (get_online_mems()),
- * claims @pfn (waiting for a soft offline of its folio to finish) and
- * takes mf_mutex; may sleep.
+ * claims the PFNs of @pfn's folio (waiting for a soft offline of the folio
+ * to finish) and takes mf_mutex; may sleep.
  * Return:
  * * 0 - the error was recovered, or its handling delayed; also, with
  *   MF_ACTION_REQUIRED, when the page was poisoned before and current
@@ -614,6 +636,7 @@ int memory_failure(unsigned long pfn, int flags)
 {
 	struct mf_call mc = { .pfn = pfn, .flags = flags };
 	struct mf_claim claim;
+	struct page *page;
 	int ret;
 
 	if (!READ_ONCE(sysctl_memory_failure_recovery))
@@ -624,8 +647,12 @@ int memory_failure(unsigned long pfn, int flags)
 	 * struct pages would be poisoned under us.
 	 */
 	get_online_mems();
-	/* A soft offline migrating the page finishes first. */
-	mf_claim(&claim, pfn, 1);
+	/* A soft offline migrating the page's folio finishes first. */
+	page = pfn_to_online_page(pfn);
+	if (page)
+		mf_claim_folio(&claim, page);
+	else
+		mf_claim(&claim, pfn, 1);
 	mutex_lock(&mf_mutex);
 	if (!(flags & MF_SW_SIMULATED))
 		WRITE_ONCE(mf_hw_error, true);
@@ -638,9 +665,15 @@ int memory_failure(unsigned long pfn, int flags)
 EXPORT_SYMBOL_GPL(memory_failure);
 
 #if IS_ENABLED(CONFIG_KUNIT)
-/*
- * mf_kunit_locked - call @fn(@arg) with mf_mutex held: the KUnit tests'
- * way to call what needs it, without exporting the lock to modules
+/**
+ * mf_kunit_locked() - call a function with mf_mutex held
+ * @fn: the function
+ * @arg: its argument
+ *
+ * The KUnit tests' way to call what needs mf_mutex, without exporting the
+ * lock to modules.
+ *
+ * Context: Process context, may sleep; mf_mutex and no claim held.
  */
 void mf_kunit_locked(void (*fn)(void *arg), void *arg)
 {

@@ -72,6 +72,7 @@ enum mf_records_end {
 	MF_RECORDS_TO_PAGES,	/* the folio is broken up: mark each page */
 	MF_RECORDS_HEALED,	/* unpoison: the pages are good, uncount them */
 	MF_RECORDS_UNKNOWN,	/* incomplete: the folio stays marked, counted */
+	MF_RECORDS_VETOED,	/* the filter vetoed the error: forget it */
 };
 
 /* Free the records of @folio; returns how many there were. */
@@ -87,7 +88,7 @@ static unsigned long mf_free_records(struct folio *folio,
 		if (end == MF_RECORDS_TO_PAGES)
 			SetPageHWPoison(e->page);
 		else if (end == MF_RECORDS_HEALED)
-			num_poisoned_pages_sub(page_to_pfn(e->page), 1);
+			mf_uncount_healed(page_to_pfn(e->page), 1);
 		kfree(e);
 		nr++;
 	}
@@ -154,8 +155,9 @@ static enum mf_huge_state mf_record_error(struct folio *folio,
 	lockdep_assert_held(&hugetlb_lock);
 	if (folio_test_set_hwpoison(folio))
 		state = MF_HUGE_FOLIO_MARKED;
+	/* Without records every page counts as known: it was reported. */
 	if (folio_test_hugetlb_raw_hwp_unreliable(folio))
-		return MF_HUGE_FOLIO_MARKED;
+		return MF_HUGE_PAGE_MARKED;
 	llist_for_each_entry(e, raw_hwp_list_head(folio)->first, node)
 		if (e->page == page)
 			return MF_HUGE_PAGE_MARKED;
@@ -165,9 +167,9 @@ static enum mf_huge_state mf_record_error(struct folio *folio,
 		e->page = page;
 		llist_add(&e->node, raw_hwp_list_head(folio));
 	} else {
-		/* Without a full record no page of the folio is safe. */
 		/*
-		 * The pages recorded so far stay counted: the folio keeps its
+		 * Without a full record no page of the folio is safe.  The
+		 * pages recorded so far stay counted: the folio keeps its
 		 * mark for good, and each of its errors was reported.
 		 */
 		folio_set_hugetlb_raw_hwp_unreliable(folio);
@@ -247,12 +249,16 @@ static int mf_hugetlb_marked(unsigned long pfn, int flags,
 
 /*
  * The filter vetoed the error: undo what mf_hugetlb_grab() did (the mark,
- * the record, the pin, the migration stop) and unlock the folio.
+ * the record, the pin, the migration stop) and unlock the folio.  The
+ * folio was not marked before (else the error was not filtered), so its
+ * one record is this error's: nothing is marked or counted.
  */
 static int mf_hugetlb_vetoed(struct folio *folio, bool pinned,
 			     bool stopped_migration)
 {
-	folio_clear_hugetlb_hwpoison(folio);
+	mf_free_records(folio, MF_RECORDS_VETOED);
+	folio_clear_hugetlb_raw_hwp_unreliable(folio);
+	folio_clear_hwpoison(folio);
 	if (stopped_migration)
 		folio_set_hugetlb_migratable(folio);
 	folio_unlock(folio);

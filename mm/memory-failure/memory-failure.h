@@ -69,7 +69,8 @@ struct mf_victims {
 /*
  * mf_mutex serialises every state change of a hwpoisoned page: handling an
  * error, marking a soft-offlined page, unpoison and the hugetlb raw-error
- * records.  It also protects the per-node counters in pglist_data::mf_stats.
+ * records.  It also protects the per-node counters (pglist_data::mf_stats
+ * and stats.c's soft_offlined and unpoisoned).
  * It is taken under a claim (below): see "DOC: lock order" in core.c.
  */
 extern struct mutex mf_mutex;
@@ -79,6 +80,9 @@ extern struct mutex mf_mutex;
  * @node: in claim.c's list of claims
  * @start: first PFN
  * @end: the PFN after the last
+ * @busy_start: after a failed mf_claim_widen(), the first PFN of the claim
+ *	in the way
+ * @busy_end: and the PFN after its last
  *
  * Lives on the stack of the task that holds it.
  */
@@ -86,10 +90,13 @@ struct mf_claim {
 	struct list_head node;
 	unsigned long start;
 	unsigned long end;
+	unsigned long busy_start;
+	unsigned long busy_end;
 };
 
 /* claim.c */
 void mf_claim(struct mf_claim *c, unsigned long start, unsigned long nr);
+void mf_claim_folio(struct mf_claim *c, struct page *page);
 bool mf_claim_widen(struct mf_claim *c, unsigned long start, unsigned long nr);
 void mf_claim_wait(unsigned long start, unsigned long nr);
 void mf_unclaim(struct mf_claim *c);
@@ -153,7 +160,7 @@ const char *mf_result_name(enum mf_result result);
 int mf_report(unsigned long pfn, enum mf_action_page_type type,
 	      enum mf_result result);
 void mf_count_soft_offline(unsigned long pfn);
-void mf_count_unpoison(unsigned long pfn, unsigned long nr);
+void mf_uncount_healed(unsigned long pfn, unsigned long nr);
 
 #ifdef CONFIG_HUGETLB_PAGE
 /* hugetlb.c */

@@ -80,9 +80,17 @@ static int mf_soft_offline_migrate(struct folio *folio, struct page *page,
 	}
 	/*
 	 * Migration left us the old folio's last reference (MR_MEMORY_FAILURE);
-	 * a hugetlb one was freed, and is dissolved here.
+	 * a hugetlb one was freed, and is dissolved here: nothing holds its
+	 * block online any more, so it is looked up again under the hotplug
+	 * lock.
 	 */
-	return mf_soft_retire(page, huge, !huge) ? 0 : -EBUSY;
+	if (!huge)
+		return mf_soft_retire(page, false, true) ? 0 : -EBUSY;
+	get_online_mems();
+	ret = pfn_to_online_page(pfn) && mf_soft_retire(page, true, false) ?
+	      0 : -EBUSY;
+	put_online_mems();
+	return ret;
 }
 
 /*
@@ -156,7 +164,15 @@ again:
 			folio_put(folio);
 			return -EAGAIN;
 		}
-		return mf_soft_offline_in_use(page);
+		/*
+		 * Our reference keeps the memory block online: no hotplug
+		 * lock across migration, which a hotplug writer (and every
+		 * entry point behind it) would wait for.
+		 */
+		put_online_mems();
+		ret = mf_soft_offline_in_use(page);
+		get_online_mems();
+		return ret;
 	}
 	if (ret == 0 && !mf_soft_retire(page, true, false)) {
 		/* Allocated under us: go again, as an in-use page. */
@@ -170,33 +186,15 @@ again:
 	return ret;
 }
 
-/*
- * The PFNs of the folio @page seems to be in, read without a reference: a
- * guess for the first claim, made good by mf_claim_widen() once pinned.
- * Large folios are naturally aligned.
- */
-static void mf_folio_span(struct page *page, unsigned long *start,
-			  unsigned long *nr)
-{
-	unsigned long n = folio_nr_pages(page_folio(page));
-
-	if (n > MAX_FOLIO_NR_PAGES || !is_power_of_2(n))
-		n = 1;
-	*start = ALIGN_DOWN(page_to_pfn(page), n);
-	*nr = n;
-}
-
 /* Soft offline an online page under a claim on its folio; see below. */
 static int mf_soft_offline_claimed(struct page *page, int flags)
 {
 	unsigned long pfn = page_to_pfn(page);
-	unsigned long start, nr;
 	struct mf_claim claim;
 	int ret;
 
 	for (;;) {
-		mf_folio_span(page, &start, &nr);
-		mf_claim(&claim, start, nr);
+		mf_claim_folio(&claim, page);
 		/* Nobody else can mark or unmark the page until we let go. */
 		if (PageHWPoison(page)) {
 			pr_info("%#lx: page already poisoned\n", pfn);
@@ -211,8 +209,7 @@ static int mf_soft_offline_claimed(struct page *page, int flags)
 		/* Our reference is gone: wait for the folio and go again. */
 		flags &= ~MF_COUNT_INCREASED;
 		mf_unclaim(&claim);
-		mf_folio_span(page, &start, &nr);
-		mf_claim_wait(start, nr);
+		mf_claim_wait(claim.busy_start, claim.busy_end - claim.busy_start);
 	}
 	mf_unclaim(&claim);
 	/* Poisoned meanwhile: retired all the same. */
@@ -235,8 +232,8 @@ static int mf_soft_offline_claimed(struct page *page, int flags)
  * waiting meanwhile, and them only.
  *
  * Context: Process context; claims the PFNs of the page's folio, holds
- * memory hotplug off (get_online_mems()), takes mf_mutex briefly; may
- * sleep.
+ * memory hotplug off (get_online_mems()) except while it migrates a page
+ * it holds, takes mf_mutex briefly; may sleep.
  * Return:
  * * 0 - the page is retired (or was poisoned already)
  * * -ENXIO - @pfn has no struct page

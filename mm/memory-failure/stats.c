@@ -26,9 +26,11 @@
  *   These are event counts that never go down, so total always equals
  *   ignored + failed + delayed + recovered.  Two more per-node counts
  *   complete the picture: soft_offlined (pages soft offline retired) and
- *   unpoisoned (base pages unpoison gave back), so that, with no memory
- *   hot-removed, HardwareCorrupted in pages is the sum over the nodes of
- *   total + soft_offlined - unpoisoned.
+ *   unpoisoned (poisoned base pages unpoison cleared), so that, with no
+ *   memory hot-removed, HardwareCorrupted in pages is the sum over the
+ *   nodes of total + soft_offlined - unpoisoned whenever mf_mutex is
+ *   free.  A PFN of no online node (a bug, warned about) counts in
+ *   HardwareCorrupted only.
  *
  * Hence, with memory hotplug, num_poisoned_pages is the sum of nr_hwpoison
  * over the present blocks plus the ZONE_DEVICE pages reported.  The core
@@ -177,6 +179,29 @@ VISIBLE_IF_KUNIT void mf_node_stats_add(struct memory_failure_stats *stats,
 }
 EXPORT_SYMBOL_IF_KUNIT(mf_node_stats_add);
 
+/*
+ * Per-node counts that struct memory_failure_stats has no field for, so
+ * that the series does not touch <linux/mmzone.h>: pages soft offline
+ * took out of use, and pages unpoison gave back.  Written under mf_mutex,
+ * read without it.
+ */
+static unsigned long mf_soft_offlined[MAX_NUMNODES];
+static unsigned long mf_unpoisoned[MAX_NUMNODES];
+
+/*
+ * The node whose counters a PFN's events go to, or NUMA_NO_NODE (counted
+ * in HardwareCorrupted only).  Callers pass online pages, so the latter
+ * is a bug, reported once.
+ */
+static int mf_node_of(unsigned long pfn)
+{
+	int nid = pfn_to_nid(pfn);
+
+	if (WARN_ON_ONCE(nid < 0 || nid >= MAX_NUMNODES || !node_online(nid)))
+		return NUMA_NO_NODE;
+	return nid;
+}
+
 /**
  * mf_report() - record the outcome of one memory error
  * @pfn: the page
@@ -199,11 +224,10 @@ int mf_report(unsigned long pfn, enum mf_action_page_type type,
 	trace_memory_failure_event(pfn, type, result);
 
 	if (type != MF_MSG_ALREADY_POISONED) {
-		int nid = pfn_to_nid(pfn);
+		int nid = mf_node_of(pfn);
 
 		num_poisoned_pages_inc(pfn);
-		if (!WARN_ON_ONCE(nid < 0 || nid >= MAX_NUMNODES ||
-				  !node_online(nid)))
+		if (nid != NUMA_NO_NODE)
 			mf_node_stats_add(&NODE_DATA(nid)->mf_stats, result);
 	}
 
@@ -220,21 +244,6 @@ int mf_report(unsigned long pfn, enum mf_action_page_type type,
 }
 EXPORT_SYMBOL_IF_KUNIT(mf_report);
 
-/*
- * Per-node counts that struct memory_failure_stats has no field for, so
- * that the series does not touch <linux/mmzone.h>: pages soft offline
- * took out of use, and pages unpoison gave back.  Under mf_mutex.
- */
-static unsigned long mf_soft_offlined[MAX_NUMNODES];
-static unsigned long mf_unpoisoned[MAX_NUMNODES];
-
-static int mf_pfn_node(unsigned long pfn)
-{
-	int nid = pfn_to_nid(pfn);
-
-	return WARN_ON_ONCE(nid < 0 || nid >= MAX_NUMNODES) ? 0 : nid;
-}
-
 /**
  * mf_count_soft_offline() - count a page that soft offline retired
  * @pfn: the page
@@ -243,21 +252,31 @@ static int mf_pfn_node(unsigned long pfn)
  */
 void mf_count_soft_offline(unsigned long pfn)
 {
+	int nid = mf_node_of(pfn);
+
 	lockdep_assert_held(&mf_mutex);
-	mf_soft_offlined[mf_pfn_node(pfn)]++;
+	if (nid != NUMA_NO_NODE)
+		WRITE_ONCE(mf_soft_offlined[nid], mf_soft_offlined[nid] + 1);
 }
 
 /**
- * mf_count_unpoison() - count pages that unpoison gave back
- * @pfn: the page (the head of a hugetlb folio's records)
- * @nr: base pages
+ * mf_uncount_healed() - uncount poisoned pages that unpoison gave back
+ * @pfn: the first page
+ * @nr: how many base pages, from @pfn on
+ *
+ * Lowers HardwareCorrupted and raises the node's unpoisoned count in one
+ * step, so that the two cannot disagree whatever fails after it.
  *
  * Context: mf_mutex held.
  */
-void mf_count_unpoison(unsigned long pfn, unsigned long nr)
+void mf_uncount_healed(unsigned long pfn, unsigned long nr)
 {
+	int nid = mf_node_of(pfn);
+
 	lockdep_assert_held(&mf_mutex);
-	mf_unpoisoned[mf_pfn_node(pfn)] += nr;
+	num_poisoned_pages_sub(pfn, nr);
+	if (nid != NUMA_NO_NODE)
+		WRITE_ONCE(mf_unpoisoned[nid], mf_unpoisoned[nid] + nr);
 }
 
 /*
@@ -321,6 +340,7 @@ static struct mf_node_attr mf_node_files[] = {
 	MF_NODE_FILE(soft_offlined, MF_STAT_SOFT_OFFLINED),
 	MF_NODE_FILE(unpoisoned, MF_STAT_UNPOISONED),
 };
+
 static_assert(ARRAY_SIZE(mf_node_files) == MF_NR_NODE_STATS);
 
 static struct attribute *mf_node_attrs[MF_NR_NODE_STATS + 1] = {

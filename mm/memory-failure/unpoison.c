@@ -107,7 +107,7 @@ static int mf_unpoison_pinned(struct folio *folio, struct page *page, int pin,
  * frees it, if nothing else holds it.
  *
  * Context: Process context; holds memory hotplug off (get_online_mems()),
- * claims @pfn and takes mf_mutex; may sleep.
+ * claims the PFNs of @pfn's folio and takes mf_mutex; may sleep.
  * Return:
  * * 0 - the page is back in the allocator
  * * -EIO - @pfn has no online page
@@ -126,9 +126,12 @@ int unpoison_memory(unsigned long pfn)
 
 	/* Looked up under the hotplug lock: an offline block's memmap is junk. */
 	get_online_mems();
-	mf_claim(&claim, pfn, 1);
-	mutex_lock(&mf_mutex);
 	p = pfn_to_online_page(pfn);
+	if (p)
+		mf_claim_folio(&claim, p);
+	else
+		mf_claim(&claim, pfn, 1);
+	mutex_lock(&mf_mutex);
 	if (!p) {
 		ret = -EIO;
 		goto unlock;
@@ -161,12 +164,9 @@ int unpoison_memory(unsigned long pfn)
 	} else {
 		ret = mf_unpoison_pinned(folio, p, pin, &records);
 	}
-	if (!ret) {
-		/* A hugetlb folio was uncounted page by page with its records. */
-		if (!records)
-			num_poisoned_pages_sub(pfn, 1);
-		mf_count_unpoison(pfn, records ?: 1);
-	}
+	/* A hugetlb folio was uncounted page by page with its records. */
+	if (!ret && !records)
+		mf_uncount_healed(pfn, 1);
 unlock:
 	mutex_unlock(&mf_mutex);
 	mf_unclaim(&claim);

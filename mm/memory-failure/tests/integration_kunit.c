@@ -18,6 +18,7 @@
 #include <linux/mm.h>
 #include <linux/mmzone.h>
 #include <linux/pagemap.h>
+#include <linux/sched/task.h>
 #include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
@@ -387,36 +388,54 @@ static int mf_itest_call_fn(void *data)
 	struct mf_itest_call *call = data;
 
 	call->ret = memory_failure(call->pfn, MF_SW_SIMULATED);
-	complete(&call->done);
+	complete_all(&call->done);
 	return 0;
 }
 
-/* Start memory_failure(@pfn) in a thread; NULL if there is no thread. */
-static struct mf_itest_call *mf_itest_call_start(unsigned long pfn)
+/*
+ * Start memory_failure(@pfn) in a thread; NULL if there is no thread.
+ * With @blocks, return once the thread sleeps (or has returned).
+ */
+static struct mf_itest_call *mf_itest_call_start(unsigned long pfn,
+						 bool blocks)
 {
 	struct mf_itest_call *call = kzalloc(sizeof(*call), GFP_KERNEL);
 	struct task_struct *t;
+	int i;
 
 	if (!call)
 		return NULL;
 	call->pfn = pfn;
 	init_completion(&call->done);
-	t = kthread_run(mf_itest_call_fn, call, "mf_itest");
+	t = kthread_create(mf_itest_call_fn, call, "mf_itest");
 	if (IS_ERR(t)) {
 		kfree(call);
 		return NULL;
 	}
+	get_task_struct(t);
+	wake_up_process(t);
+	for (i = 0; blocks && i < 1000 && !completion_done(&call->done); i++) {
+		if (READ_ONCE(t->__state) == TASK_UNINTERRUPTIBLE)
+			break;
+		msleep(10);
+	}
+	put_task_struct(t);
 	return call;
 }
 
-/* Wait for @call; false (and @call leaked to the thread) on a timeout. */
+/*
+ * Wait for @call.  After a minute the case has failed, but the thread
+ * must still end before the case does: it would poison the page later.
+ */
 static bool mf_itest_call_wait(struct mf_itest_call *call, int *ret)
 {
-	if (!wait_for_completion_timeout(&call->done, 60 * HZ))
-		return false;
+	bool timely = wait_for_completion_timeout(&call->done, 60 * HZ);
+
+	if (!timely)
+		wait_for_completion(&call->done);
 	*ret = call->ret;
 	kfree(call);
-	return true;
+	return timely;
 }
 
 /*
@@ -435,9 +454,7 @@ static void memory_failure_waits_for_claim(struct kunit *test)
 	pfn = mf_itest_free_pfn(test);
 
 	mf_claim(&claim, pfn, 1);
-	call = mf_itest_call_start(pfn);
-	if (call)
-		msleep(200);
+	call = mf_itest_call_start(pfn, true);
 	early = call && completion_done(&call->done);
 	early |= PageHWPoison(pfn_to_page(pfn));
 	mf_unclaim(&claim);
@@ -445,7 +462,7 @@ static void memory_failure_waits_for_claim(struct kunit *test)
 
 	KUNIT_EXPECT_FALSE_MSG(test, early, "handled while the page was claimed");
 	waited = mf_itest_call_wait(call, &ret);
-	KUNIT_ASSERT_TRUE_MSG(test, waited, "still waiting 60 s after unclaim");
+	KUNIT_EXPECT_TRUE_MSG(test, waited, "still waiting 60 s after unclaim");
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	mf_itest_expect_event(test, MF_MSG_BUDDY, MF_RECOVERED);
 	KUNIT_EXPECT_TRUE(test, PageHWPoison(pfn_to_page(pfn)));
@@ -470,11 +487,12 @@ static void memory_failure_other_page_not_blocked(struct kunit *test)
 	busy = pfn + 1;
 
 	mf_claim(&claim, busy, 1);
-	call = mf_itest_call_start(pfn);
-	waited = call && mf_itest_call_wait(call, &ret);
+	call = mf_itest_call_start(pfn, false);
+	waited = call && wait_for_completion_timeout(&call->done, 60 * HZ);
 	mf_unclaim(&claim);
 	KUNIT_ASSERT_NOT_NULL(test, call);
-	KUNIT_ASSERT_TRUE_MSG(test, waited, "blocked by a claim on another page");
+	mf_itest_call_wait(call, &ret);
+	KUNIT_EXPECT_TRUE_MSG(test, waited, "blocked by a claim on another page");
 	KUNIT_EXPECT_EQ(test, ret, 0);
 	mf_itest_expect_event(test, MF_MSG_BUDDY, MF_RECOVERED);
 	KUNIT_EXPECT_EQ(test, unpoison_memory(pfn), 0);

@@ -422,6 +422,69 @@ TEST_F(memory_failure_huge, hugetlb_private)
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
 }
 
+#define FILTER_DIR		"/sys/kernel/debug/hwpoison/corrupt-filter-"
+
+/*
+ * The injector's filter vetoes an error on an in-use hugetlb page (flags
+ * filter: huge pages are not wanted): the error is dropped before anything
+ * changes.  Nothing is marked (neither the page nor the folio), nothing is
+ * counted, the page stays readable, and the pool keeps it.
+ *
+ * Stock 6.12 (weakness): the vetoed page stays marked hwpoison.
+ */
+TEST_F(memory_failure_huge, hugetlb_filter_veto)
+{
+	static const char * const names[] = { "flags-mask", "flags-value",
+					      "enable" };
+	long saved[3], want[3] = { 1L << KPF_HUGE_BIT, 0, 1 };
+	uint64_t head;
+	char path[128];
+	long total;
+	int i, err;
+
+	grow_pool(_metadata, self);
+	if (skipped(_metadata))
+		return;
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), FILTER_DIR "%s", names[i]);
+		saved[i] = mf_read_long(path);
+		if (saved[i] < 0)
+			SKIP(return, "no %s", path);
+	}
+	ASSERT_EQ(saved[2], 0);
+	map_hugetlb_private(_metadata, self);
+	head = mf_virt_to_pfn(self->addr);
+	total = mf_meminfo_kb("HugePages_Total");
+
+	for (i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), FILTER_DIR "%s", names[i]);
+		ASSERT_EQ(mf_write_long(path, want[i]), 0);
+	}
+	err = inject(_metadata, self, variant->inject);
+	for (i = 2; i >= 0; i--) {
+		snprintf(path, sizeof(path), FILTER_DIR "%s", names[i]);
+		EXPECT_EQ(mf_write_long(path, saved[i]), 0);
+	}
+
+	EXPECT_EQ(err, 0);
+	EXPECT_EQ(mf_sigbus_seen(), 0);
+	EXPECT_FALSE(mf_pfn_is_hwpoison(self->base.pfn));
+	EXPECT_FALSE(mf_pfn_is_hwpoison(head));
+	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"), self->base.corrupted_kb);
+	EXPECT_EQ(mf_node_stat(self->base.node, "total"), self->base.total);
+	EXPECT_FALSE(touch(self->bad));
+	EXPECT_EQ(self->bad[0], 0x5a);
+	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total);
+
+	ASSERT_EQ(munmap(self->map, self->map_len), 0);
+	self->map = NULL;
+	/* Whatever a kernel left marked goes back. */
+	if (mf_pfn_is_hwpoison(self->base.pfn))
+		mf_unpoison_retry(self->base.pfn);
+	if (mf_pfn_is_hwpoison(head))
+		mf_unpoison_retry(head);
+}
+
 /*
  * A shared hugetlb page (memfd, MFD_HUGETLB) with a poisoned subpage: the
  * page stays in the file (HugePages_Total unchanged), every access to the
