@@ -14,12 +14,14 @@
  * at once, and mf_mutex is held for the state changes only.  A task holds
  * at most one claim and waits for none while it does, so claims cannot
  * deadlock among themselves (lockdep sees a claim as mf_claim_map); they
- * are taken under get_online_mems() and before mf_mutex.  Claims are few
+ * are taken before get_online_mems() and mf_mutex, so that whoever waits
+ * for a claim holds nothing a hotplug writer needs.  Claims are few
  * (one per task inside an entry point): a list is searched.
  */
 
 #include <linux/list.h>
 #include <linux/lockdep.h>
+#include <linux/memory_hotplug.h>
 #include <linux/mm.h>
 #include <linux/spinlock.h>
 #include <linux/wait.h>
@@ -82,24 +84,30 @@ void mf_claim(struct mf_claim *c, unsigned long start, unsigned long nr)
 EXPORT_SYMBOL_IF_KUNIT(mf_claim);
 
 /**
- * mf_claim_folio() - claim the PFNs of the folio a page seems to be in
+ * mf_claim_folio() - claim the PFNs of the folio a PFN seems to be in
  * @c: the claim, on the caller's stack
- * @page: an online page, which the caller may hold no reference on
+ * @pfn: the PFN
  *
  * The folio is read without a reference, so its size is a guess (a large
  * folio is naturally aligned, which bounds what a stale read can claim);
  * once the caller has pinned the page, mf_claim_widen() makes it good.
  * Claiming the folio, not the page, keeps two entry points from holding
  * references on one folio, which would make each other fail to split,
- * migrate or dissolve it.
+ * migrate or dissolve it.  A PFN without an online page is claimed alone.
  *
- * Context: as mf_claim(); the caller holds get_online_mems().
+ * Context: as mf_claim(); the caller does not hold get_online_mems().
  */
-void mf_claim_folio(struct mf_claim *c, struct page *page)
+void mf_claim_folio(struct mf_claim *c, unsigned long pfn)
 {
-	unsigned long pfn = page_to_pfn(page);
-	unsigned long nr = 1UL << compound_order(compound_head(page));
+	unsigned long nr = 1;
+	struct page *page;
 
+	/* The memmap of an offline block is junk: look under the lock. */
+	get_online_mems();
+	page = pfn_to_online_page(pfn);
+	if (page)
+		nr = 1UL << compound_order(compound_head(page));
+	put_online_mems();
 	if (nr > MAX_FOLIO_NR_PAGES)
 		nr = 1;
 	mf_claim(c, ALIGN_DOWN(pfn, nr), nr);

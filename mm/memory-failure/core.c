@@ -63,17 +63,17 @@
 /**
  * DOC: lock order
  *
- * mem_hotplug_lock for read (get_online_mems()) is taken first, by every
- * entry point: the entry points look pages up by PFN, and a memory block
- * that went offline meanwhile has its struct pages poisoned; memory
- * offlining waits for the error being handled (and an error for an
- * offlining that cannot finish).  memory_failure() and unpoison hold it
- * throughout; soft offline lets it go while it migrates a page it holds a
- * reference on (which keeps the block online).  Then the entry point's
- * claim on the PFNs it works on (claim.c), a sleeping per-folio lock that
- * no holder of a claim ever waits for.  Then mf_mutex: memory_failure()
- * and unpoison hold it throughout, soft offline only to mark the page once
- * it is migrated, so a hard error waits for a soft offline of its own
+ * Every entry point first claims the PFNs of the folio it works on
+ * (claim.c), a sleeping per-folio lock that no holder of a claim ever
+ * waits for.  Then mem_hotplug_lock for read (get_online_mems()): the
+ * entry points look pages up by PFN, and a memory block that went offline
+ * meanwhile has its struct pages poisoned; memory offlining waits for the
+ * error being handled (and an error for an offlining that cannot finish).
+ * memory_failure() and unpoison hold it throughout; soft offline lets it
+ * go while it migrates a page it holds a reference on (which keeps the
+ * block online).  Then mf_mutex: memory_failure() and unpoison hold it
+ * throughout, soft offline only to mark the page once it is migrated, so
+ * a hard error waits for a soft offline of its own
  * folio only.  Under them: the folio lock (taken by
  * core.c, dropped by the page-state handler), then the rmap locks
  * (anon_vma, i_mmap) during victim collection and unmapping, and
@@ -614,9 +614,9 @@ again:
  * leaves it to the signal already sent (or to none), and on anything else
  * it kills the task.
  *
- * Context: Process context; holds memory hotplug off (get_online_mems()),
- * claims the PFNs of @pfn's folio (waiting for a soft offline of the folio
- * to finish) and takes mf_mutex; may sleep.
+ * Context: Process context; claims the PFNs of @pfn's folio (waiting for
+ * a soft offline of the folio to finish), holds memory hotplug off
+ * (get_online_mems()) and takes mf_mutex; may sleep.
  * Return:
  * * 0 - the error was recovered, or its handling delayed; also, with
  *   MF_ACTION_REQUIRED, when the page was poisoned before and current
@@ -636,30 +636,25 @@ int memory_failure(unsigned long pfn, int flags)
 {
 	struct mf_call mc = { .pfn = pfn, .flags = flags };
 	struct mf_claim claim;
-	struct page *page;
 	int ret;
 
 	if (!READ_ONCE(sysctl_memory_failure_recovery))
 		panic("Memory failure on page %lx", pfn);
 
+	/* A soft offline migrating the page's folio finishes first. */
+	mf_claim_folio(&claim, pfn);
 	/*
 	 * Memory hotplug may not offline the page's block meanwhile: its
 	 * struct pages would be poisoned under us.
 	 */
 	get_online_mems();
-	/* A soft offline migrating the page's folio finishes first. */
-	page = pfn_to_online_page(pfn);
-	if (page)
-		mf_claim_folio(&claim, page);
-	else
-		mf_claim(&claim, pfn, 1);
 	mutex_lock(&mf_mutex);
 	if (!(flags & MF_SW_SIMULATED))
 		WRITE_ONCE(mf_hw_error, true);
 	ret = mf_handle(&mc);
 	mutex_unlock(&mf_mutex);
-	mf_unclaim(&claim);
 	put_online_mems();
+	mf_unclaim(&claim);
 	return ret;
 }
 EXPORT_SYMBOL_GPL(memory_failure);

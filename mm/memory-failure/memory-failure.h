@@ -96,7 +96,7 @@ struct mf_claim {
 
 /* claim.c */
 void mf_claim(struct mf_claim *c, unsigned long start, unsigned long nr);
-void mf_claim_folio(struct mf_claim *c, struct page *page);
+void mf_claim_folio(struct mf_claim *c, unsigned long pfn);
 bool mf_claim_widen(struct mf_claim *c, unsigned long start, unsigned long nr);
 void mf_claim_wait(unsigned long start, unsigned long nr);
 void mf_unclaim(struct mf_claim *c);

@@ -186,34 +186,42 @@ again:
 	return ret;
 }
 
-/* Soft offline an online page under a claim on its folio; see below. */
-static int mf_soft_offline_claimed(struct page *page, int flags)
+/*
+ * Soft offline @pfn under @claim, a claim on its folio: look the page up,
+ * and retire it unless it is poisoned already.  Consumes the caller's
+ * reference (MF_COUNT_INCREASED).  Returns as soft_offline_page(), or
+ * -EAGAIN when the folio turned out to be wider than the claim and partly
+ * claimed by someone else.
+ */
+static int mf_soft_offline_claimed(struct mf_claim *claim, unsigned long pfn,
+				   int flags)
 {
-	unsigned long pfn = page_to_pfn(page);
-	struct mf_claim claim;
+	struct page *page;
 	int ret;
 
-	for (;;) {
-		mf_claim_folio(&claim, page);
-		/* Nobody else can mark or unmark the page until we let go. */
-		if (PageHWPoison(page)) {
-			pr_info("%#lx: page already poisoned\n", pfn);
-			if (flags & MF_COUNT_INCREASED)
-				put_page(page);
+	/* Looked up under the hotplug lock: an offline block's memmap is junk. */
+	get_online_mems();
+	page = pfn_to_online_page(pfn);
+	if (!page) {
+		ret = -EIO;
+	} else if (!READ_ONCE(sysctl_enable_soft_offline)) {
+		pr_info_once("disabled by /proc/sys/vm/enable_soft_offline\n");
+		ret = -EOPNOTSUPP;
+	} else if (PageHWPoison(page)) {
+		/* Nobody else can mark or unmark it while we hold the claim. */
+		pr_info("%#lx: page already poisoned\n", pfn);
+		ret = 0;
+	} else {
+		ret = mf_soft_offline_online(claim, page, flags);
+		/* Poisoned meanwhile: retired all the same. */
+		if (ret > 0)
 			ret = 0;
-			break;
-		}
-		ret = mf_soft_offline_online(&claim, page, flags);
-		if (ret != -EAGAIN)
-			break;
-		/* Our reference is gone: wait for the folio and go again. */
-		flags &= ~MF_COUNT_INCREASED;
-		mf_unclaim(&claim);
-		mf_claim_wait(claim.busy_start, claim.busy_end - claim.busy_start);
+		flags &= ~MF_COUNT_INCREASED;	/* consumed */
 	}
-	mf_unclaim(&claim);
-	/* Poisoned meanwhile: retired all the same. */
-	return ret > 0 ? 0 : ret;
+	if (flags & MF_COUNT_INCREASED)
+		put_page(pfn_to_page(pfn));
+	put_online_mems();
+	return ret;
 }
 
 /**
@@ -244,7 +252,7 @@ static int mf_soft_offline_claimed(struct page *page, int flags)
  */
 int soft_offline_page(unsigned long pfn, int flags)
 {
-	struct page *page;
+	struct mf_claim claim;
 	int ret;
 
 	if (!pfn_valid(pfn)) {
@@ -252,21 +260,18 @@ int soft_offline_page(unsigned long pfn, int flags)
 		return -ENXIO;
 	}
 
-	/* Looked up under the hotplug lock: an offline block's memmap is junk. */
-	get_online_mems();
-	page = pfn_to_online_page(pfn);
-	if (!page) {
-		ret = -EIO;
-	} else if (!READ_ONCE(sysctl_enable_soft_offline)) {
-		pr_info_once("disabled by /proc/sys/vm/enable_soft_offline\n");
-		ret = -EOPNOTSUPP;
-	} else {
-		ret = mf_soft_offline_claimed(page, flags);
-		flags &= ~MF_COUNT_INCREASED;	/* consumed */
+	for (;;) {
+		mf_claim_folio(&claim, pfn);
+		ret = mf_soft_offline_claimed(&claim, pfn, flags);
+		if (ret != -EAGAIN)
+			break;
+		/* Our reference is gone: wait for the folio and go again. */
+		flags &= ~MF_COUNT_INCREASED;
+		mf_unclaim(&claim);
+		mf_claim_wait(claim.busy_start,
+			      claim.busy_end - claim.busy_start);
 	}
-	if (flags & MF_COUNT_INCREASED)
-		put_page(pfn_to_page(pfn));
-	put_online_mems();
+	mf_unclaim(&claim);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(soft_offline_page);

@@ -106,8 +106,8 @@ static int mf_unpoison_pinned(struct folio *folio, struct page *page, int pin,
  * Clears PG_hwpoison of a page poisoned by the injector or madvise() and
  * frees it, if nothing else holds it.
  *
- * Context: Process context; holds memory hotplug off (get_online_mems()),
- * claims the PFNs of @pfn's folio and takes mf_mutex; may sleep.
+ * Context: Process context; claims the PFNs of @pfn's folio, holds memory
+ * hotplug off (get_online_mems()) and takes mf_mutex; may sleep.
  * Return:
  * * 0 - the page is back in the allocator
  * * -EIO - @pfn has no online page
@@ -125,12 +125,9 @@ int unpoison_memory(unsigned long pfn)
 	int ret, pin;
 
 	/* Looked up under the hotplug lock: an offline block's memmap is junk. */
+	mf_claim_folio(&claim, pfn);
 	get_online_mems();
 	p = pfn_to_online_page(pfn);
-	if (p)
-		mf_claim_folio(&claim, p);
-	else
-		mf_claim(&claim, pfn, 1);
 	mutex_lock(&mf_mutex);
 	if (!p) {
 		ret = -EIO;
@@ -169,8 +166,8 @@ int unpoison_memory(unsigned long pfn)
 		mf_uncount_healed(pfn, 1);
 unlock:
 	mutex_unlock(&mf_mutex);
-	mf_unclaim(&claim);
 	put_online_mems();
+	mf_unclaim(&claim);
 	if (!ret)
 		mf_unpoison_info("%#lx: software-unpoisoned page\n",
 				 page_to_pfn(p));

@@ -414,10 +414,10 @@ static struct mf_itest_call *mf_itest_call_start(unsigned long pfn,
 	}
 	get_task_struct(t);
 	wake_up_process(t);
-	for (i = 0; blocks && i < 1000 && !completion_done(&call->done); i++) {
+	for (i = 0; blocks && i < 500 && !completion_done(&call->done); i++) {
 		if (READ_ONCE(t->__state) == TASK_UNINTERRUPTIBLE)
 			break;
-		msleep(10);
+		msleep(20);
 	}
 	put_task_struct(t);
 	return call;

@@ -112,6 +112,13 @@ def _list(values):
     return ','.join(str(v) for v in values)
 
 
+def _sharers_jobs(q, ns, reps):
+    """The sharers runs of each kind, early kill on and off."""
+    return [Job('sharers', f'{q} sharers --kind {kind} --early {early} '
+                f'--n {_list(ns)} --reps {_list(reps)} --trace')
+            for kind in KINDS for early in (1, 0)]
+
+
 def plan(selected, extra, last):
     """The jobs of one boot: a full one, or a short one (@extra); the
     8192 sharers at the end of the @last full boot of each kernel."""
@@ -121,11 +128,7 @@ def plan(selected, extra, last):
         jobs.append(Job('single', f'{q} single --count {SINGLE_COUNT}', 300))
     if extra:
         if 'sharers' in selected:
-            for kind in KINDS:
-                for early in (1, 0):
-                    jobs.append(Job('sharers', f'{q} sharers --kind {kind} '
-                                    f'--early {early} --n {_list(SMALL_N)} '
-                                    f'--reps {_list(SMALL_REPS)} --trace'))
+            jobs += _sharers_jobs(q, SMALL_N, SMALL_REPS)
         return jobs
     if 'burst' in selected:
         for route in ('cec', 'corrupt'):
@@ -139,11 +142,7 @@ def plan(selected, extra, last):
         jobs.append(Job('contention', f'{q} contention --count '
                         f'{CONTENTION_COUNT} --mib {CONTENTION_MIB}', 600))
     if 'sharers' in selected:
-        for kind in KINDS:
-            for early in (1, 0):
-                jobs.append(Job('sharers', f'{q} sharers --kind {kind} '
-                                f'--early {early} --n {_list(SHARERS_N)} '
-                                f'--reps {_list(SHARERS_REPS)} --trace'))
+        jobs += _sharers_jobs(q, SHARERS_N, SHARERS_REPS)
     if 'sharers-idle' in selected:
         jobs.append(Job('sharers-idle', f'{q} sharers --kind anon --early 1 '
                         f'--n 64 --idle {_list(IDLE_M)} --trace'))
