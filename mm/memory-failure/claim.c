@@ -180,7 +180,9 @@ void mf_unclaim(struct mf_claim *c)
 	list_del(&c->node);
 	spin_unlock(&mf_claims_lock);
 	lock_map_release(&mf_claim_map);
-	wake_up_all(&mf_claims_wq);
+	/* A waiter queues itself before it looks at the list (barrier). */
+	if (wq_has_sleeper(&mf_claims_wq))
+		wake_up_all(&mf_claims_wq);
 }
 EXPORT_SYMBOL_IF_KUNIT(mf_unclaim);
 
