@@ -113,6 +113,15 @@ void mf_claim_folio(struct mf_claim *c, unsigned long pfn)
 	mf_claim(c, ALIGN_DOWN(pfn, nr), nr);
 }
 
+/* Tell lockdep, and whoever waits, that @c (already unlisted) is gone. */
+static void mf_claim_released(struct mf_claim *c)
+{
+	lock_map_release(&mf_claim_map);
+	/* A waiter queues itself before it looks at the list (barrier). */
+	if (wq_has_sleeper(&mf_claims_wq))
+		wake_up_all(&mf_claims_wq);
+}
+
 /**
  * mf_claim_widen() - widen a claim to the folio its page turned out to be in
  * @c: a claim held by the caller
@@ -120,52 +129,29 @@ void mf_claim_folio(struct mf_claim *c, unsigned long pfn)
  * @nr: its number of pages
  *
  * Return: true when @c now covers [@start, @start + @nr) (and what it
- * covered before); false when part of it is claimed by someone else, whose
- * range is left in @c->busy_start and @c->busy_end: the caller lets go of
- * what it holds, waits for that range with mf_claim_wait() and starts
- * again.
+ * covered before).  False when part of that is claimed by someone else:
+ * then @c is given up, and keeps the whole range, for the caller to let go
+ * of what it holds and wait for it with mf_claim(@c, @c->start,
+ * @c->end - @c->start).
  *
- * Context: Any context; does not wait.
+ * Context: Process context; does not wait.
  */
 bool mf_claim_widen(struct mf_claim *c, unsigned long start, unsigned long nr)
 {
-	unsigned long end = start + nr;
+	unsigned long end = max(c->end, start + nr);
+	bool ok;
 
-	struct mf_claim *other;
-
+	start = min(c->start, start);
 	spin_lock(&mf_claims_lock);
-	other = mf_claim_overlap(c, start, end);
-	if (!other) {
-		c->start = min(c->start, start);
-		c->end = max(c->end, end);
-	} else {
-		c->busy_start = other->start;
-		c->busy_end = other->end;
-	}
+	ok = !mf_claim_overlap(c, start, end);
+	if (!ok)
+		list_del(&c->node);
+	c->start = start;
+	c->end = end;
 	spin_unlock(&mf_claims_lock);
-	return !other;
-}
-
-static bool mf_range_free(unsigned long start, unsigned long end)
-{
-	bool free;
-
-	spin_lock(&mf_claims_lock);
-	free = !mf_claim_overlap(NULL, start, end);
-	spin_unlock(&mf_claims_lock);
-	return free;
-}
-
-/**
- * mf_claim_wait() - wait until nobody claims any of a range of PFNs
- * @start: first PFN
- * @nr: number of PFNs
- *
- * Context: Process context, may sleep; the caller holds no claim.
- */
-void mf_claim_wait(unsigned long start, unsigned long nr)
-{
-	wait_event(mf_claims_wq, mf_range_free(start, start + nr));
+	if (!ok)
+		mf_claim_released(c);
+	return ok;
 }
 
 /**
@@ -179,10 +165,7 @@ void mf_unclaim(struct mf_claim *c)
 	spin_lock(&mf_claims_lock);
 	list_del(&c->node);
 	spin_unlock(&mf_claims_lock);
-	lock_map_release(&mf_claim_map);
-	/* A waiter queues itself before it looks at the list (barrier). */
-	if (wq_has_sleeper(&mf_claims_wq))
-		wake_up_all(&mf_claims_wq);
+	mf_claim_released(c);
 }
 EXPORT_SYMBOL_IF_KUNIT(mf_unclaim);
 
@@ -197,5 +180,10 @@ EXPORT_SYMBOL_IF_KUNIT(mf_unclaim);
  */
 bool mf_pfn_claimed(unsigned long pfn)
 {
-	return !mf_range_free(pfn, pfn + 1);
+	bool claimed;
+
+	spin_lock(&mf_claims_lock);
+	claimed = mf_claim_overlap(NULL, pfn, pfn + 1);
+	spin_unlock(&mf_claims_lock);
+	return claimed;
 }

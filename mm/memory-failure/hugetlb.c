@@ -71,8 +71,7 @@ EXPORT_SYMBOL_IF_KUNIT(is_raw_hwpoison_page_in_hugepage);
 enum mf_records_end {
 	MF_RECORDS_TO_PAGES,	/* the folio is broken up: mark each page */
 	MF_RECORDS_HEALED,	/* unpoison: the pages are good, uncount them */
-	MF_RECORDS_UNKNOWN,	/* incomplete: the folio stays marked, counted */
-	MF_RECORDS_VETOED,	/* the filter vetoed the error: forget it */
+	MF_RECORDS_DROP,	/* forget them: nothing is marked or uncounted */
 };
 
 /* Free the records of @folio; returns how many there were. */
@@ -173,7 +172,7 @@ static enum mf_huge_state mf_record_error(struct folio *folio,
 		 * mark for good, and each of its errors was reported.
 		 */
 		folio_set_hugetlb_raw_hwp_unreliable(folio);
-		mf_free_records(folio, MF_RECORDS_UNKNOWN);
+		mf_free_records(folio, MF_RECORDS_DROP);
 	}
 	return state;
 }
@@ -256,7 +255,7 @@ static int mf_hugetlb_marked(unsigned long pfn, int flags,
 static int mf_hugetlb_vetoed(struct folio *folio, bool pinned,
 			     bool stopped_migration)
 {
-	mf_free_records(folio, MF_RECORDS_VETOED);
+	mf_free_records(folio, MF_RECORDS_DROP);
 	folio_clear_hugetlb_raw_hwp_unreliable(folio);
 	folio_clear_hwpoison(folio);
 	if (stopped_migration)

@@ -80,9 +80,6 @@ extern struct mutex mf_mutex;
  * @node: in claim.c's list of claims
  * @start: first PFN
  * @end: the PFN after the last
- * @busy_start: after a failed mf_claim_widen(), the first PFN of the claim
- *	in the way
- * @busy_end: and the PFN after its last
  *
  * Lives on the stack of the task that holds it.
  */
@@ -90,15 +87,12 @@ struct mf_claim {
 	struct list_head node;
 	unsigned long start;
 	unsigned long end;
-	unsigned long busy_start;
-	unsigned long busy_end;
 };
 
 /* claim.c */
 void mf_claim(struct mf_claim *c, unsigned long start, unsigned long nr);
 void mf_claim_folio(struct mf_claim *c, unsigned long pfn);
 bool mf_claim_widen(struct mf_claim *c, unsigned long start, unsigned long nr);
-void mf_claim_wait(unsigned long start, unsigned long nr);
 void mf_unclaim(struct mf_claim *c);
 bool mf_pfn_claimed(unsigned long pfn);
 

@@ -140,7 +140,8 @@ static int mf_soft_offline_in_use(struct page *page)
  * drop its contents; a free page is taken off the allocator.  Consumes the
  * caller's reference (MF_COUNT_INCREASED).  Returns 0 when the page is
  * retired, 1 when it was poisoned meanwhile, -EAGAIN when its folio is
- * partly claimed by someone else, or a negative errno.
+ * partly claimed by someone else (@claim is then given up), or a negative
+ * errno.
  */
 static int mf_soft_offline_online(struct mf_claim *claim, struct page *page,
 				  int flags)
@@ -260,16 +261,11 @@ int soft_offline_page(unsigned long pfn, int flags)
 		return -ENXIO;
 	}
 
-	for (;;) {
-		mf_claim_folio(&claim, pfn);
-		ret = mf_soft_offline_claimed(&claim, pfn, flags);
-		if (ret != -EAGAIN)
-			break;
-		/* Our reference is gone: wait for the folio and go again. */
+	mf_claim_folio(&claim, pfn);
+	while ((ret = mf_soft_offline_claimed(&claim, pfn, flags)) == -EAGAIN) {
+		/* Given up for the whole folio, our reference gone: wait. */
 		flags &= ~MF_COUNT_INCREASED;
-		mf_unclaim(&claim);
-		mf_claim_wait(claim.busy_start,
-			      claim.busy_end - claim.busy_start);
+		mf_claim(&claim, claim.start, claim.end - claim.start);
 	}
 	mf_unclaim(&claim);
 	return ret;

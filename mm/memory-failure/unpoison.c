@@ -74,15 +74,15 @@ static const char *mf_unpoison_refusal(struct folio *folio, struct page *page)
 }
 
 /*
- * Clear the mark of a pinned or free page; mf_mutex held.  For a hugetlb
- * folio, *@records tells how many recorded pages were uncounted.
+ * Clear the mark of a pinned or free page; mf_mutex held.  *@huge tells
+ * that it was a hugetlb folio, uncounted page by page with its records.
  */
 static int mf_unpoison_pinned(struct folio *folio, struct page *page, int pin,
-			      unsigned long *records)
+			      bool *huge)
 {
 	if (folio_test_hugetlb(folio)) {
-		*records = mf_hugetlb_drop_records(folio);
-		if (!*records) {
+		*huge = true;
+		if (!mf_hugetlb_drop_records(folio)) {
 			if (pin > 0)
 				folio_put(folio);
 			return -EBUSY;
@@ -119,7 +119,7 @@ int unpoison_memory(unsigned long pfn)
 {
 	const char *refusal;
 	struct folio *folio;
-	unsigned long records = 0;
+	bool huge = false;
 	struct mf_claim claim;
 	struct page *p;
 	int ret, pin;
@@ -159,10 +159,9 @@ int unpoison_memory(unsigned long pfn)
 		mf_unpoison_info("%#lx: failed to grab page\n", pfn);
 		ret = pin;
 	} else {
-		ret = mf_unpoison_pinned(folio, p, pin, &records);
+		ret = mf_unpoison_pinned(folio, p, pin, &huge);
 	}
-	/* A hugetlb folio was uncounted page by page with its records. */
-	if (!ret && !records)
+	if (!ret && !huge)
 		mf_uncount_healed(pfn, 1);
 unlock:
 	mutex_unlock(&mf_mutex);

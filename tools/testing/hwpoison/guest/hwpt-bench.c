@@ -95,6 +95,10 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+/* A store the compiler must make: the page is written for the kernel. */
+#define WRITE_ONCE(x, v)	(*(volatile typeof(x) *)&(x) = (v))
+
 /* PFN lookup, injection routes and kernel log reading, shared with the mm selftests. */
 #include "../../selftests/mm/memory-failure.h"
 
@@ -1033,7 +1037,7 @@ static int sharers_once(enum kind kind, int n, int idle, bool early,
 	 * write would give the caller a copy of its own.
 	 */
 	if (kind != ANON)
-		*(volatile char *)sh.page = 0x5b;
+		WRITE_ONCE(*(char *)sh.page, 0x5b);
 
 	if (tracing)
 		trace_clear();
@@ -1721,10 +1725,10 @@ int main(int argc, char **argv)
 	}
 	if (i >= argc)
 		print_usage();
-	for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++)
+	for (m = 0; m < ARRAY_SIZE(modes); m++)
 		if (!strcmp(argv[i], modes[m].name))
 			break;
-	if (m == sizeof(modes) / sizeof(modes[0]))
+	if (m == ARRAY_SIZE(modes))
 		print_usage();
 	psize = sysconf(_SC_PAGESIZE);
 	ncpus = sysconf(_SC_NPROCESSORS_ONLN);
