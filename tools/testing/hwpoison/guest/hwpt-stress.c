@@ -142,7 +142,9 @@
  * moved very recently, counted as "stale": a signal can race with munmap),
  * and si_addr_lsb is what the kind allows: 21 for the hugetlb kinds, 12 or
  * 21 for thp (12 once split, 21 when the THP could not be split), 12 for
- * all others (21 also for shmem when shmem THP is enabled).  The process
+ * all others (21 also for shmem when shmem THP is enabled; not checked
+ * for a stale address, which a mapping of another kind may reuse, nor for
+ * a stray one, see below).  The process
  * then drops the mapping (siglongjmp() out of the handler when the signal
  * interrupted an access) and goes on.
  *
@@ -271,10 +273,15 @@
  * violations).  sigbus_kind KIND is "unknown" outside any mapping of the
  * process.  sigbus_ctx CTX: access (during a touch), madvise (during the
  * process's own injection), async (anywhere else, e.g. early kill), stale
- * (si_addr in a mapping just unmapped or moved), outside (violation).
+ * (si_addr in a mapping just unmapped or moved), stray (si_addr in the
+ * process's own untracked memory, heap or stack, whose page table holds a
+ * hwpoison entry: a PFN injection met a page the kernel had just freed and
+ * given to this process; the process exits with status 4), outside
+ * (violation).
  *
  * proc ROLE EVENT: started, exit0, exit1, exit2, exit3 (exit statuses;
- * 3: a BUS_MCEERR_AR the process could not resume from), and the signal
+ * 3: a BUS_MCEERR_AR the process could not resume from; exit3 also counts
+ * status 4, a stray error in untracked memory), and the signal
  * names that ended processes (SIGKILL when the kernel killed one, ...).
  *
  * Violation TEXT starts with "pid PID ROLE: " and says what was wrong.
@@ -444,10 +451,13 @@ static const char * const code_names[NCODES] = {
 	"BUS_MCEERR_AO", "SI_USER", "SI_KERNEL", "OTHER",
 };
 
-enum { CTX_ACCESS, CTX_MADVISE, CTX_ASYNC, CTX_STALE, CTX_OUTSIDE, NCTX };
+enum {
+	CTX_ACCESS, CTX_MADVISE, CTX_ASYNC, CTX_STALE, CTX_STRAY, CTX_OUTSIDE,
+	NCTX
+};
 
 static const char * const ctx_names[NCTX] = {
-	"access", "madvise", "async", "stale", "outside",
+	"access", "madvise", "async", "stale", "stray", "outside",
 };
 
 enum role {
@@ -1234,6 +1244,26 @@ static int lsb_ok(int kind, int lsb)
 	}
 }
 
+/*
+ * Whether the kernel poisoned the page of this process at @addr: its page
+ * table holds a hwpoison entry (a swap entry of a type no swap device has)
+ * naming a PFN marked in /proc/kpageflags.  Opens its own pagemap: a
+ * child's inherited descriptor would read its parent's.
+ */
+static int poisoned_here(unsigned long addr)
+{
+	int fd = open("/proc/self/pagemap", O_RDONLY);
+	unsigned long e, pfn;
+
+	if (fd < 0)
+		return 0;
+	e = pagemap_entry(fd, addr);
+	close(fd);
+	pfn = (e & PM_PFN_MASK) >> SWP_TYPE_BITS;
+	return (e & PM_SWAP) && (e & (BIT(SWP_TYPE_BITS) - 1)) >= 16 &&
+	       (page_flags(pfn) & KPF_HWPOISON);
+}
+
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
 	unsigned long addr = (unsigned long)si->si_addr;
@@ -1249,6 +1279,9 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 		if (g >= 0)
 			kind = graves[g].kind;
 		ctx = g >= 0 ? CTX_STALE : CTX_OUTSIDE;
+		if (ctx == CTX_OUTSIDE && (cc == C_AR || cc == C_AO) &&
+		    my_role != ROLE_MAIN && poisoned_here(addr))
+			ctx = CTX_STRAY;
 	}
 	INC(&shm->sigbus[cc]);
 	INC(&shm->sigbus_ctx[ctx]);
@@ -1258,10 +1291,14 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 		violation(V_CODE, kind, cc, lsb, addr, ctx, 0, 0);
 	else if (ctx == CTX_OUTSIDE)
 		violation(V_ADDR, kind, cc, lsb, addr, 0, 0, 0);
-	else if (!lsb_ok(kind, lsb))
+	/* A stale address may have been reused by a mapping of any kind. */
+	else if (ctx != CTX_STALE && !lsb_ok(kind, lsb))
 		violation(V_LSB, kind, cc, lsb, addr, ctx, 0, 0);
 	if (r >= 0)
 		STORE(&regs[r].dead, 1);
+	/* Its own memory is lost: nothing it does from here can be checked. */
+	if (ctx == CTX_STRAY)
+		_exit(4);
 	if (in_acc && cc != C_AO) {
 		/* The access cannot be resumed: leave it. */
 		STORE(&regs[acc_region].dead, 1);
