@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * The page-state table: which recovery action each kind of page gets.
+ * The page-state table: which recovery action each kind of page gets, and
+ * the last phases of an error on a pinned, locked folio (unmap, kill,
+ * classify, handle), shared by memory_failure() and hugetlb.c.
  */
 #define pr_fmt(fmt) "Memory failure: " fmt
 
+#include <linux/ksm.h>
 #include <linux/memcontrol.h>
 #include <linux/mm.h>
 #include <linux/mm_inline.h>
@@ -295,4 +298,48 @@ int mf_handle_page_state(unsigned long pfn, struct page *page,
 	if (!ps->mask)
 		ps = mf_classify(old_flags | (page->flags & MF_DIRTY));
 	return mf_report(pfn, ps->type, ps->handle(ps, page));
+}
+
+/**
+ * mf_unmap_and_classify() - phases 7 and 8: unmap, kill, classify, handle
+ * @folio: the folio of @page, pinned and locked
+ * @page: the poisoned page
+ * @pfn: its PFN
+ * @flags: MF_* flags of the error
+ *
+ * Only LRU, hugetlb and writeback folios can be mapped by users; others
+ * go straight to the page-state table.
+ *
+ * Context: Process context, mf_mutex held.  The folio lock is released
+ * before return.
+ * Return: as mf_report().
+ */
+int mf_unmap_and_classify(struct folio *folio, struct page *page,
+			  unsigned long pfn, int flags)
+{
+	/* Unmapping clears some flags: classify by what the page was. */
+	unsigned long old_flags = folio->flags;
+	bool user = folio_test_lru(folio) || folio_test_hugetlb(folio) ||
+		    folio_test_writeback(folio);
+	bool ksm = folio_test_ksm(folio);
+	int ret;
+
+	if (user) {
+		folio_wait_writeback(folio);
+		if (!mf_unmap_user_mappings(folio, page, pfn, flags)) {
+			folio_unlock(folio);
+			return mf_report(pfn, MF_MSG_UNMAP_FAILED, MF_FAILED);
+		}
+	}
+	/* Truncated while we waited: nothing holds the data now. */
+	if (user && folio_test_lru(folio) && !folio_test_swapcache(folio) &&
+	    !folio->mapping) {
+		folio_unlock(folio);
+		return mf_report(pfn, MF_MSG_TRUNCATED_LRU, MF_IGNORED);
+	}
+	ret = mf_handle_page_state(pfn, page, old_flags);
+	/* ksmd must not read the page again to compare others with it. */
+	if (ksm)
+		ksm_drop_hwpoisoned_folio(folio);
+	return ret;
 }

@@ -96,7 +96,8 @@ bool mf_claim_widen(struct mf_claim *c, unsigned long start, unsigned long nr);
 void mf_unclaim(struct mf_claim *c);
 bool mf_pfn_claimed(unsigned long pfn);
 
-/* core.c */
+/* page.c: the primitives, beneath everything but claims and counters */
+void mf_note_hw_error(void);
 bool mf_hw_error_seen(void);
 int mf_pin_page(struct page *page, unsigned long flags);
 bool mf_retire_page(struct page *page, bool take_off, bool release);
@@ -104,8 +105,6 @@ int mf_take_off_free_page(struct page *page);
 int mf_split_large_folio(struct page *page, bool release);
 bool mf_pin_hugetlb(struct page *page, bool unpoison, int *ret);
 enum mf_result mf_retire_free(struct page *page);
-int mf_unmap_and_classify(struct folio *folio, struct page *page,
-			  unsigned long pfn, int flags);
 
 /**
  * struct mf_page_state - one row of the page-state table
@@ -129,6 +128,8 @@ struct mf_page_state {
 /* handlers.c */
 int mf_handle_page_state(unsigned long pfn, struct page *page,
 			 unsigned long old_flags);
+int mf_unmap_and_classify(struct folio *folio, struct page *page,
+			  unsigned long pfn, int flags);
 
 /* victims.c */
 void mf_collect_victims(struct mf_victims *vs, struct folio *folio,
@@ -178,18 +179,11 @@ static inline unsigned long mf_hugetlb_drop_records(struct folio *folio)
 /* pgmap.c */
 int mf_dev_pagemap_failure(unsigned long pfn, int flags,
 			   struct dev_pagemap *pgmap);
-short mf_devmap_shift(struct vm_area_struct *vma, unsigned long addr);
 #else
 static inline int mf_dev_pagemap_failure(unsigned long pfn, int flags,
 					 struct dev_pagemap *pgmap)
 {
 	return -ENXIO;
-}
-
-static inline short mf_devmap_shift(struct vm_area_struct *vma,
-				    unsigned long addr)
-{
-	return PAGE_SHIFT;
 }
 #endif
 

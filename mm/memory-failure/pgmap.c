@@ -18,62 +18,6 @@
 #include "../internal.h"
 #include "memory-failure.h"
 
-/* The PUD that maps @addr in @mm, or NULL if a level above is missing. */
-static pud_t *mf_devmap_pud(struct mm_struct *mm, unsigned long addr)
-{
-	pgd_t *pgd = pgd_offset(mm, addr);
-	p4d_t *p4d;
-	pud_t *pud;
-
-	if (!pgd_present(*pgd))
-		return NULL;
-	p4d = p4d_offset(pgd, addr);
-	if (!p4d_present(*p4d))
-		return NULL;
-	pud = pud_offset(p4d, addr);
-	return pud_present(*pud) ? pud : NULL;
-}
-
-/**
- * mf_devmap_shift() - the size of the mapping of a device page
- * @vma: a VMA mapping the page
- * @addr: the page's address in @vma
- *
- * Device memory may be mapped by PUD, PMD or PTE.
- *
- * Context: The caller holds the rmap lock that keeps @vma alive.
- * Return: PUD_SHIFT, PMD_SHIFT or PAGE_SHIFT, or 0 when @addr is not
- * mapped by a devmap entry.
- */
-short mf_devmap_shift(struct vm_area_struct *vma, unsigned long addr)
-{
-	pud_t *pud = mf_devmap_pud(vma->vm_mm, addr);
-	short shift = 0;
-	pmd_t *pmd;
-	pte_t *ptep;
-	pte_t pte;
-
-	if (!pud)
-		return 0;
-	if (pud_devmap(*pud))
-		return PUD_SHIFT;
-
-	pmd = pmd_offset(pud, addr);
-	if (!pmd_present(*pmd))
-		return 0;
-	if (pmd_devmap(*pmd))
-		return PMD_SHIFT;
-
-	ptep = pte_offset_map(pmd, addr);
-	if (!ptep)
-		return 0;
-	pte = ptep_get(ptep);
-	if (pte_present(pte) && pte_devmap(pte))
-		shift = PAGE_SHIFT;
-	pte_unmap(ptep);
-	return shift;
-}
-
 /*
  * Zap every mapping of the file range the victims map, sized by the
  * largest mapping among them, then signal them.

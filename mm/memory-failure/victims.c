@@ -263,12 +263,55 @@ static void mf_report_untracked(struct mf_victims *vs, struct mm_struct *mm)
 	rcu_read_unlock();
 }
 
-/* Device memory may be mapped by PUD or PMD: ask the page tables. */
+/*
+ * The level of the page table entry that maps @addr in @vma, as a shift;
+ * 0 when nothing is mapped there.  Read without the page table lock: the
+ * rmap lock our caller holds keeps the tables, and a racing change of the
+ * entry only makes the reported size stale.
+ */
+static short mf_entry_shift(struct vm_area_struct *vma, unsigned long addr)
+{
+	pgd_t *pgd = pgd_offset(vma->vm_mm, addr);
+	short shift = 0;
+	pte_t *ptep;
+	p4d_t *p4d;
+	pud_t *pud;
+	pmd_t pmd;
+
+	if (!pgd_present(*pgd))
+		return 0;
+	p4d = p4d_offset(pgd, addr);
+	if (!p4d_present(*p4d))
+		return 0;
+	pud = pud_offset(p4d, addr);
+	if (!pud_present(*pud))
+		return 0;
+	if (pud_leaf(*pud))
+		return PUD_SHIFT;
+	pmd = pmdp_get_lockless(pmd_offset(pud, addr));
+	if (!pmd_present(pmd))
+		return 0;
+	if (pmd_leaf(pmd))
+		return PMD_SHIFT;
+	ptep = pte_offset_map(pmd_offset(pud, addr), addr);
+	if (!ptep)
+		return 0;
+	if (pte_present(ptep_get(ptep)))
+		shift = PAGE_SHIFT;
+	pte_unmap(ptep);
+	return shift;
+}
+
+/*
+ * How much of @vma's memory at @addr the error takes (si_addr_lsb): the
+ * whole compound page, except for device memory, whose pages are not
+ * compound but which may be mapped by PUD or PMD.
+ */
 static short mf_mapping_shift(struct page *page, struct vm_area_struct *vma,
 			      unsigned long addr)
 {
 	if (is_zone_device_page(page))
-		return mf_devmap_shift(vma, addr);
+		return mf_entry_shift(vma, addr);
 	return page_shift(compound_head(page));
 }
 

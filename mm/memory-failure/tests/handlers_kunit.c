@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * KUnit tests of the page-state table (handlers.c) and of the core's idea
- * of a page it can handle (core.c).
+ * of a page it can handle (page.c).
  *
  * This file also carries the module information of memory_failure_kunit,
  * which links every suite of this directory.

@@ -16,11 +16,6 @@ int mf_dev_pagemap_failure(unsigned long pfn, int flags,
 	return -ENXIO;
 }
 
-short mf_devmap_shift(struct vm_area_struct *vma, unsigned long addr)
-{
-	return PAGE_SHIFT;
-}
-
 #ifdef CONFIG_FS_DAX
 int mf_dax_kill_procs(struct address_space *mapping, pgoff_t index,
 		      unsigned long count, int mf_flags)
