@@ -559,6 +559,55 @@ TEST_F(memory_failure_huge, hugetlb_shared)
 }
 
 /*
+ * The same subpage of an in-use hugetlb page poisoned again, three times,
+ * by PFN (the page stays in its file, poisoned): each repeat fails with
+ * EHWPOISON and changes nothing, neither HardwareCorrupted nor the node's
+ * counts.  Unpoison by the head PFN, once the file is gone, gives back
+ * exactly what the first error took.
+ *
+ * Stock 6.12 (weakness): every repeat adds 4 kB to HardwareCorrupted,
+ * which unpoison does not take back.
+ */
+TEST_F(memory_failure_huge_unmapped, hugetlb_repeat)
+{
+	FIXTURE_DATA(memory_failure_huge) *h = &self->huge;
+	int i;
+
+	grow_pool(_metadata, h);
+	if (skipped(_metadata))
+		return;
+	h->memfd = memfd_create("mf-hugetlb", MFD_HUGETLB);
+	if (h->memfd < 0)
+		SKIP(return, "memfd_create(MFD_HUGETLB): %s", strerror(errno));
+	ASSERT_EQ(ftruncate(h->memfd, HPAGE_SIZE), 0);
+	h->map_len = HPAGE_SIZE;
+	h->map = mmap(NULL, HPAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      h->memfd, 0);
+	ASSERT_NE(h->map, MAP_FAILED);
+	h->addr = h->map;
+	fill_huge(_metadata, h);
+	snapshot(_metadata, h);
+	ASSERT_EQ(munmap(h->map, h->map_len), 0);
+	h->map = NULL;
+
+	ASSERT_EQ(inject(_metadata, h, variant->inject), 0);
+	EXPECT_TRUE(mf_pfn_is_hwpoison(h->base.pfn));
+	check_counters(_metadata, h, 1, 0);
+
+	for (i = 0; i < 3; i++)
+		EXPECT_EQ(inject(_metadata, h, variant->inject), EHWPOISON);
+	EXPECT_EQ(mf_sigbus_seen(), 0);
+	EXPECT_TRUE(mf_pfn_is_hwpoison(h->base.pfn));
+	check_counters(_metadata, h, 1, 0);
+
+	close(h->memfd);
+	h->memfd = -1;
+	mf_unpoison_and_check(_metadata, h->base.pfn - BAD_SUBPAGE,
+			      h->base.corrupted_kb);
+	EXPECT_FALSE(mf_pfn_is_hwpoison(h->base.pfn));
+}
+
+/*
  * A free hugetlb page in the pool, poisoned by PFN: it is dissolved (the
  * pool shrinks by one page, HugePages_Total and HugePages_Free - 1), the
  * healthy subpages go back to the buddy allocator, one recovered failure,
