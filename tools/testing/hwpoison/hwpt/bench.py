@@ -20,7 +20,7 @@ The benchmarks (B= matches these names):
   single        MADV_HWPOISON and MADV_SOFT_OFFLINE of one fresh page
   burst         4096 errors through memory_failure_queue() (the RAS CEC)
                 and through corrupt-pfn
-  soft-offline  MADV_SOFT_OFFLINE of 64 MiB, anon and tmpfs
+  soft-offline  MADV_SOFT_OFFLINE of SOFT_MIB MiB, anon and tmpfs
   contention    MADV_HWPOISON latency while a region is soft offlined in a
                 loop
   check         the stage times of the last full make check of each kernel
@@ -54,7 +54,7 @@ from .vm import Guest, GuestError
 KERNELS = ('ours', 'stock')
 # Full boots of each kernel, then short ones (small-N sharers and single).
 ROUNDS = 3
-EXTRA_ROUNDS = 3
+EXTRA_ROUNDS = 2
 # 1 GiB is tight for 8192 children with their page tables and stacks.
 MEM_MB = 2048
 # The console is quiet during the benchmarks, the ring buffer is not: room
@@ -72,7 +72,7 @@ IDLE_M = (0, 1024, 4096)
 BIG_N = 8192
 SINGLE_COUNT = 500
 BURST_N = 4096
-SOFT_MIB = 16
+SOFT_MIB = 8
 CONTENTION_COUNT = 200
 CONTENTION_MIB = 8
 
