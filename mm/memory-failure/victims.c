@@ -263,13 +263,21 @@ static void mf_report_untracked(struct mf_victims *vs, struct mm_struct *mm)
 	rcu_read_unlock();
 }
 
+/* Whether a leaf entry of @shift, for PFNs from @first, covers @pfn. */
+static bool mf_leaf_covers(unsigned long first, short shift, unsigned long pfn)
+{
+	return pfn - first < 1UL << (shift - PAGE_SHIFT);
+}
+
 /*
- * The level of the page table entry that maps @addr in @vma, as a shift;
- * 0 when nothing is mapped there.  Read without the page table lock: the
+ * The level of the page table entry that maps @pfn at @addr in @vma, as a
+ * shift; 0 when @addr maps something else (a private copy of a device
+ * page, made on write) or nothing.  Read without the page table lock: the
  * rmap lock our caller holds keeps the tables, and a racing change of the
- * entry only makes the reported size stale.
+ * entry only makes the answer stale.
  */
-static short mf_entry_shift(struct vm_area_struct *vma, unsigned long addr)
+static short mf_entry_shift(struct vm_area_struct *vma, unsigned long addr,
+			    unsigned long pfn)
 {
 	pgd_t *pgd = pgd_offset(vma->vm_mm, addr);
 	short shift = 0;
@@ -277,6 +285,7 @@ static short mf_entry_shift(struct vm_area_struct *vma, unsigned long addr)
 	p4d_t *p4d;
 	pud_t *pud;
 	pmd_t pmd;
+	pte_t pte;
 
 	if (!pgd_present(*pgd))
 		return 0;
@@ -287,16 +296,19 @@ static short mf_entry_shift(struct vm_area_struct *vma, unsigned long addr)
 	if (!pud_present(*pud))
 		return 0;
 	if (pud_leaf(*pud))
-		return PUD_SHIFT;
+		return mf_leaf_covers(pud_pfn(*pud), PUD_SHIFT, pfn) ?
+		       PUD_SHIFT : 0;
 	pmd = pmdp_get_lockless(pmd_offset(pud, addr));
 	if (!pmd_present(pmd))
 		return 0;
 	if (pmd_leaf(pmd))
-		return PMD_SHIFT;
+		return mf_leaf_covers(pmd_pfn(pmd), PMD_SHIFT, pfn) ?
+		       PMD_SHIFT : 0;
 	ptep = pte_offset_map(pmd_offset(pud, addr), addr);
 	if (!ptep)
 		return 0;
-	if (pte_present(ptep_get(ptep)))
+	pte = ptep_get(ptep);
+	if (pte_present(pte) && pte_pfn(pte) == pfn)
 		shift = PAGE_SHIFT;
 	pte_unmap(ptep);
 	return shift;
@@ -311,7 +323,7 @@ static short mf_mapping_shift(struct page *page, struct vm_area_struct *vma,
 			      unsigned long addr)
 {
 	if (is_zone_device_page(page))
-		return mf_entry_shift(vma, addr);
+		return mf_entry_shift(vma, addr, page_to_pfn(page));
 	return page_shift(compound_head(page));
 }
 
