@@ -422,6 +422,74 @@ TEST_F(memory_failure_huge, hugetlb_private)
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
 }
 
+/*
+ * A private hugetlb page whose last reference outlives the error (a pipe
+ * holds it, through vmsplice()): memory failure cannot dissolve it, and
+ * reports it not recovered.  When the pipe lets go, the folio is broken up
+ * like a dissolved one (HugePages_Total and HugePages_Free one below what
+ * they were with it free), and its bad page is taken off the allocator
+ * (hwpoisoned, not a buddy page) and unpoisons as an ordinary page.  A
+ * new mapping the pool grants can be touched.
+ *
+ * Stock 6.12 (weakness): the folio goes to the pool's free list, where it
+ * counts as free although no fault may use it: when it is the only free
+ * page (and the pool may not overcommit), a mapping reserved against it
+ * gets SIGBUS (BUS_ADRERR) on its first touch.
+ */
+TEST_F(memory_failure_huge, hugetlb_late_free)
+{
+	long total, nfree;
+	struct iovec iov;
+	char *p;
+	int err;
+
+	grow_pool(_metadata, self);
+	if (skipped(_metadata))
+		return;
+	total = mf_meminfo_kb("HugePages_Total");
+	nfree = mf_meminfo_kb("HugePages_Free");
+	map_hugetlb_private(_metadata, self);
+	ASSERT_EQ(pipe(self->pipefd), 0);
+	iov.iov_base = self->addr;
+	iov.iov_len = self->psize;
+	ASSERT_EQ(vmsplice(self->pipefd[1], &iov, 1, 0), self->psize);
+
+	err = inject(_metadata, self, variant->inject);
+	EXPECT_TRUE(err == 0 || err == EBUSY);
+	EXPECT_TRUE(mf_pfn_is_hwpoison(self->base.pfn));
+	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
+		  self->base.corrupted_kb + self->psize / 1024);
+
+	ASSERT_EQ(munmap(self->map, self->map_len), 0);
+	self->map = NULL;
+	close(self->pipefd[0]);
+	close(self->pipefd[1]);
+	self->pipefd[0] = -1;
+	self->pipefd[1] = -1;
+	/* The bad page is taken off from a work item: give it time. */
+	usleep(500000);
+
+	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
+	EXPECT_EQ(mf_meminfo_kb("HugePages_Free"), nfree - 1);
+	EXPECT_TRUE(mf_pfn_is_hwpoison(self->base.pfn));
+	EXPECT_FALSE(mf_kpageflags(self->base.pfn) & (1ULL << KPF_BUDDY));
+	EXPECT_FALSE(mf_kpageflags(self->base.pfn) & (1ULL << KPF_HUGE_BIT));
+
+	p = mmap(NULL, HPAGE_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+	if (p != MAP_FAILED) {
+		EXPECT_FALSE(touch(p));
+		munmap(p, HPAGE_SIZE);
+	}
+	if (mf_kpageflags(self->base.pfn) & (1ULL << KPF_HUGE_BIT)) {
+		/* Still in the pool: unpoison it whole, by its head. */
+		mf_unpoison_pfn(self->base.pfn - BAD_SUBPAGE);
+		return;
+	}
+	mf_unpoison_and_check(_metadata, self->base.pfn,
+			      self->base.corrupted_kb);
+}
+
 #define FILTER_DIR		"/sys/kernel/debug/hwpoison/corrupt-filter-"
 
 /*
