@@ -354,6 +354,7 @@
 #define KPF_SLAB		BIT(7)
 #define KPF_BUDDY		BIT(10)
 #define KPF_ANON		BIT(12)
+#define KPF_COMPOUND_HEAD	BIT(15)
 #define KPF_HUGE		BIT(17)
 #define KPF_HWPOISON		BIT(19)
 #define KPF_NOPAGE		BIT(20)
@@ -2686,9 +2687,11 @@ static void sweep_poisoned(void (*fn)(unsigned long pfn))
 
 static long nr_poisoned_huge;
 
+/* kpageflags shows a hugetlb folio's mark on each of its pages: count heads. */
 static void count_poisoned_huge(unsigned long pfn)
 {
-	if (page_flags(pfn) & KPF_HUGE)
+	if ((page_flags(pfn) & (KPF_HUGE | KPF_COMPOUND_HEAD)) ==
+	    (KPF_HUGE | KPF_COMPOUND_HEAD))
 		nr_poisoned_huge++;
 }
 
@@ -2704,6 +2707,9 @@ static long hugepages_wanted(void)
 {
 	nr_poisoned_huge = 0;
 	sweep_poisoned(count_poisoned_huge);
+	/* Bounded, should kpageflags say more than the run can have done. */
+	if (nr_poisoned_huge > 2L * cfg.workers)
+		nr_poisoned_huge = 2L * cfg.workers;
 	return env.hugepages_target + nr_poisoned_huge;
 }
 
