@@ -385,6 +385,23 @@ static void map_hugetlb_private(struct __test_metadata *_metadata,
 	snapshot(_metadata, self);
 }
 
+/* Maps a shared hugetlb page (memfd), fills it and takes the baseline. */
+static void map_hugetlb_shared(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(memory_failure_huge) *self)
+{
+	self->memfd = memfd_create("mf-hugetlb", MFD_HUGETLB);
+	if (self->memfd < 0)
+		SKIP(return, "memfd_create(MFD_HUGETLB): %s", strerror(errno));
+	ASSERT_EQ(ftruncate(self->memfd, HPAGE_SIZE), 0);
+	self->map_len = HPAGE_SIZE;
+	self->map = mmap(NULL, HPAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+			 self->memfd, 0);
+	ASSERT_NE(self->map, MAP_FAILED);
+	self->addr = self->map;
+	fill_huge(_metadata, self);
+	snapshot(_metadata, self);
+}
+
 /*
  * A private hugetlb page with a poisoned subpage: the whole 2 MiB page is
  * lost for the process (SIGBUS BUS_MCEERR_AR with si_addr_lsb = 21, si_addr
@@ -580,17 +597,9 @@ TEST_F(memory_failure_huge, hugetlb_shared)
 	if (skipped(_metadata))
 		return;
 	nfree = mf_meminfo_kb("HugePages_Free");
-	self->memfd = memfd_create("mf-hugetlb", MFD_HUGETLB);
-	if (self->memfd < 0)
-		SKIP(return, "memfd_create(MFD_HUGETLB): %s", strerror(errno));
-	ASSERT_EQ(ftruncate(self->memfd, HPAGE_SIZE), 0);
-	self->map_len = HPAGE_SIZE;
-	self->map = mmap(NULL, HPAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-			 self->memfd, 0);
-	ASSERT_NE(self->map, MAP_FAILED);
-	self->addr = self->map;
-	fill_huge(_metadata, self);
-	snapshot(_metadata, self);
+	map_hugetlb_shared(_metadata, self);
+	if (skipped(_metadata))
+		return;
 	total = mf_meminfo_kb("HugePages_Total");
 
 	inject_signalled(_metadata, self, variant, 21);
@@ -644,17 +653,9 @@ TEST_F(memory_failure_huge_unmapped, hugetlb_repeat)
 	grow_pool(_metadata, h);
 	if (skipped(_metadata))
 		return;
-	h->memfd = memfd_create("mf-hugetlb", MFD_HUGETLB);
-	if (h->memfd < 0)
-		SKIP(return, "memfd_create(MFD_HUGETLB): %s", strerror(errno));
-	ASSERT_EQ(ftruncate(h->memfd, HPAGE_SIZE), 0);
-	h->map_len = HPAGE_SIZE;
-	h->map = mmap(NULL, HPAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      h->memfd, 0);
-	ASSERT_NE(h->map, MAP_FAILED);
-	h->addr = h->map;
-	fill_huge(_metadata, h);
-	snapshot(_metadata, h);
+	map_hugetlb_shared(_metadata, h);
+	if (skipped(_metadata))
+		return;
 	ASSERT_EQ(munmap(h->map, h->map_len), 0);
 	h->map = NULL;
 
