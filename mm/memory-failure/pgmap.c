@@ -42,7 +42,7 @@ static void mf_unmap_range_and_kill(struct mf_victims *vs,
  * owner handler: poison, unmap and kill whoever maps the page.
  */
 static int mf_generic_kill_procs(unsigned long pfn, int flags,
-			       struct dev_pagemap *pgmap)
+				 struct dev_pagemap *pgmap)
 {
 	struct folio *folio = pfn_folio(pfn);
 	struct mf_victims vs;
