@@ -130,6 +130,43 @@ void folio_clear_hugetlb_hwpoison(struct folio *folio)
 	mf_free_records(folio, MF_RECORDS_TO_PAGES);
 }
 
+/**
+ * hugetlb_retire_freed_hwpoison() - keep the bad pages of a freed folio
+ * @pfn: the first PFN of a hwpoisoned hugetlb folio just freed
+ * @nr: the number of pages it had
+ *
+ * Called by mm/hugetlb.c once the folio is back in the page allocator,
+ * in one piece: folio_clear_hugetlb_hwpoison() had marked its bad pages,
+ * which are taken back here and keep a reference of their own, as any free
+ * page memory_failure() retires.  Either the task that freed the folio
+ * (which may be memory_failure() itself, dissolving it) or hugetlb's work
+ * item gets here, in process context; mf_mutex may or may not be held.
+ *
+ * Context: Process context; may sleep.
+ */
+void hugetlb_retire_freed_hwpoison(unsigned long pfn, unsigned long nr)
+{
+	unsigned long end = pfn + nr;
+	bool drained = false;
+
+	for (; pfn < end; pfn++) {
+		struct page *page = pfn_to_page(pfn);
+
+		if (!PageHWPoison(page))
+			continue;
+		/* The folio may sit in a per-CPU list, out of the buddy's sight. */
+		if (!drained) {
+			drain_all_pages(page_zone(page));
+			drained = true;
+		}
+		if (take_page_off_buddy(page))
+			page_ref_inc(page);
+		else if (!mf_page_taken_off(page))
+			pr_err("%#lx: bad page of a freed hugetlb page reused\n",
+			       pfn);
+	}
+}
+
 /* What mf_hugetlb_grab() found. */
 enum mf_huge_state {
 	MF_HUGE_NONE,		/* not a hugetlb page */

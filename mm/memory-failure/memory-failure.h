@@ -105,6 +105,7 @@ int mf_take_off_free_page(struct page *page);
 int mf_split_large_folio(struct page *page, bool release);
 bool mf_pin_hugetlb(struct page *page, bool unpoison, int *ret);
 enum mf_result mf_retire_free(struct page *page);
+bool mf_page_taken_off(struct page *page);
 
 /**
  * struct mf_page_state - one row of the page-state table

@@ -230,9 +230,10 @@ int mf_pin_page(struct page *page, unsigned long flags)
  * @page: a free page, possibly part of a free hugetlb folio
  *
  * Context: Process context, mf_mutex held.
- * Return: 1 when @page was taken off the buddy allocator, 0 when it was not
- * found there, or a negative errno when its hugetlb folio would not
- * dissolve.
+ * Return: 1 when @page was taken off the buddy allocator; 2 when it was
+ * already, with a reference of its own (the bad page of a poisoned hugetlb
+ * folio, broken up when freed); 0 when it was not found there; or a
+ * negative errno when its hugetlb folio would not dissolve.
  */
 int mf_take_off_free_page(struct page *page)
 {
@@ -242,6 +243,13 @@ int mf_take_off_free_page(struct page *page)
 	ret = dissolve_free_hugetlb_folio(page_folio(page));
 	if (ret)
 		return ret;
+	/*
+	 * A poisoned hugetlb folio is broken up when freed, maybe by a work
+	 * item, and its bad pages are taken off then: wait for it.
+	 */
+	hugetlb_flush_freed_folios();
+	if (mf_page_taken_off(page))
+		return 2;
 	drain_all_pages(page_zone(page));
 	return take_page_off_buddy(page);
 }
@@ -258,6 +266,17 @@ int mf_take_off_free_page(struct page *page)
 void SetPageHWPoisonTakenOff(struct page *page)
 {
 	set_page_private(page, MAGIC_HWPOISON);
+}
+
+/**
+ * mf_page_taken_off() - whether a page is retired off the buddy allocator
+ * @page: the page
+ *
+ * Return: true for a hwpoisoned page that take_page_off_buddy() removed.
+ */
+bool mf_page_taken_off(struct page *page)
+{
+	return PageHWPoison(page) && page_private(page) == MAGIC_HWPOISON;
 }
 
 /**
@@ -282,11 +301,15 @@ void ClearPageHWPoisonTakenOff(struct page *page)
  */
 enum mf_result mf_retire_free(struct page *page)
 {
+	int ret;
+
 	lockdep_assert_held(&mf_mutex);
-	if (mf_take_off_free_page(page) <= 0)
+	ret = mf_take_off_free_page(page);
+	if (ret <= 0)
 		return MF_FAILED;
 	/* The reference that keeps it from ever being freed again. */
-	page_ref_inc(page);
+	if (ret == 1)
+		page_ref_inc(page);
 	return MF_RECOVERED;
 }
 
@@ -306,7 +329,8 @@ enum mf_result mf_retire_free(struct page *page)
 bool mf_retire_page(struct page *page, bool take_off, bool release)
 {
 	lockdep_assert_held(&mf_mutex);
-	if (take_off && mf_take_off_free_page(page) <= 0)
+	/* 2: someone else retired it, with its error, meanwhile. */
+	if (take_off && mf_take_off_free_page(page) != 1)
 		return false;
 
 	SetPageHWPoison(page);

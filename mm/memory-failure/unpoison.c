@@ -22,12 +22,6 @@ static DEFINE_RATELIMIT_STATE(mf_unpoison_rs, DEFAULT_RATELIMIT_INTERVAL,
 			pr_info(fmt, ##__VA_ARGS__);		\
 	} while (0)
 
-/* A free page that memory_failure() took off the buddy allocator. */
-static bool mf_taken_off_buddy(struct page *page)
-{
-	return PageHWPoison(page) && page_private(page) == MAGIC_HWPOISON;
-}
-
 /*
  * A reference on a poisoned page for unpoisoning it: 1 when taken, 0 when
  * the page has none (a free hugetlb folio), -EHWPOISON when the page sits
@@ -39,7 +33,7 @@ static int mf_pin_poisoned(struct page *page)
 
 	if (mf_pin_hugetlb(page, true, &ret))
 		return ret;
-	if (mf_taken_off_buddy(page))
+	if (mf_page_taken_off(page))
 		return -EHWPOISON;
 	return get_page_unless_zero(page) ? 1 : 0;
 }

@@ -2697,11 +2697,12 @@ static void count_poisoned_huge(unsigned long pfn)
 
 /*
  * The hugetlb pool the workers need, plus one page per poisoned hugetlb
- * page still in it: such a page may sit on the pool's free list, counted
- * free but never handed out (SPEC.md, stock weakness 19, which ours
- * shares), and a mapping reserved against it would get SIGBUS
- * (BUS_ADRERR).  That weakness has a test of its own; here the pool is
- * kept from running dry on it.
+ * page still in it: on stock such a page may sit on the pool's free list,
+ * counted free but never handed out (SPEC.md, stock weakness 19), and a
+ * mapping reserved against it would get SIGBUS (BUS_ADRERR).  That
+ * weakness has a test of its own; here the pool is kept from running dry
+ * on it.  Ours breaks such a page up when it is freed, and nr_hugepages
+ * drops by one: the top-up raises it again.
  */
 static long hugepages_wanted(void)
 {
