@@ -15,6 +15,7 @@
 #include <linux/hugetlb.h>
 #include <linux/llist.h>
 #include <linux/mm.h>
+#include <linux/page_owner.h>
 #include <linux/slab.h>
 
 #include "../internal.h"
@@ -131,16 +132,65 @@ void folio_clear_hugetlb_hwpoison(struct folio *folio)
 }
 
 /**
- * hugetlb_retire_freed_hwpoison() - keep the bad pages of a freed folio
- * @pfn: the first PFN of a hwpoisoned hugetlb folio just freed
+ * hugetlb_free_poisoned_folio() - free a poisoned folio but its bad pages
+ * @folio: a folio that was hugetlb, out of the pool, with a frozen count
+ *	and its vmemmap restored; folio_clear_hugetlb_hwpoison() marked its
+ *	bad pages
+ *
+ * Called by mm/hugetlb.c instead of freeing the folio whole, which would
+ * hand its bad pages to the buddy allocator with the rest.  The folio is
+ * broken into base pages, as split_page() does for a block that is not
+ * compound, and each is freed on its own: the page allocator keeps back a
+ * hwpoisoned base page.  A bad page then gets a reference of its own and
+ * the mark of a page taken off the buddy allocator, as a free page that
+ * memory_failure() retires has, so that unpoison gives it back the same
+ * way.
+ *
+ * Context: Process context; may sleep.
+ */
+void hugetlb_free_poisoned_folio(struct folio *folio)
+{
+	unsigned int order = folio_order(folio);
+	struct page *head = &folio->page;
+	unsigned long i, nr = 1UL << order;
+
+	/* Undo prep_compound_page(), as the compound free path would. */
+	split_page_owner(head, order, 0);
+	pgalloc_tag_split(folio, order, 0);
+	folio->_flags_1 &= ~PAGE_FLAGS_SECOND;
+	for (i = 1; i < nr; i++) {
+		head[i].mapping = NULL;
+		clear_compound_head(&head[i]);
+	}
+	__ClearPageHead(head);
+
+	for (i = 0; i < nr; i++) {
+		struct page *page = head + i;
+		bool bad = PageHWPoison(page);
+
+		set_page_refcounted(page);
+		__free_page(page);
+		if (bad) {
+			/* Held back by the allocator, its count now 0. */
+			page->flags &= ~PAGE_FLAGS_CHECK_AT_PREP;
+			set_page_count(page, 1);
+			SetPageHWPoisonTakenOff(page);
+		}
+		if (!(i % 4096))
+			cond_resched();
+	}
+}
+
+/**
+ * hugetlb_retire_freed_hwpoison() - take back the bad pages of a freed folio
+ * @pfn: the first PFN of a poisoned folio just freed whole
  * @nr: the number of pages it had
  *
- * Called by mm/hugetlb.c once the folio is back in the page allocator,
- * in one piece: folio_clear_hugetlb_hwpoison() had marked its bad pages,
- * which are taken back here and keep a reference of their own, as any free
- * page memory_failure() retires.  Either the task that freed the folio
- * (which may be memory_failure() itself, dissolving it) or hugetlb's work
- * item gets here, in process context; mf_mutex may or may not be held.
+ * A folio from hugetlb's CMA area goes back to CMA whole; its bad pages,
+ * marked by folio_clear_hugetlb_hwpoison(), are taken off the buddy
+ * allocator right after, each with a reference of its own.  Until then an
+ * allocation may get one: memory from hugetlb_cma= is the one case where
+ * a freed poisoned folio passes through the allocator.
  *
  * Context: Process context; may sleep.
  */
@@ -154,7 +204,7 @@ void hugetlb_retire_freed_hwpoison(unsigned long pfn, unsigned long nr)
 
 		if (!PageHWPoison(page))
 			continue;
-		/* The folio may sit in a per-CPU list, out of the buddy's sight. */
+		/* The folio may sit in a per-CPU list, out of the buddy's view. */
 		if (!drained) {
 			drain_all_pages(page_zone(page));
 			drained = true;
@@ -162,7 +212,7 @@ void hugetlb_retire_freed_hwpoison(unsigned long pfn, unsigned long nr)
 		if (take_page_off_buddy(page))
 			page_ref_inc(page);
 		else if (!mf_page_taken_off(page))
-			pr_err("%#lx: bad page of a freed hugetlb page reused\n",
+			pr_err("%#lx: bad page of a freed hugetlb page in use\n",
 			       pfn);
 	}
 }

@@ -240,14 +240,16 @@ int mf_take_off_free_page(struct page *page)
 	int ret;
 
 	lockdep_assert_held(&mf_mutex);
+	/*
+	 * A hugetlb folio freed from atomic context, as when we dropped the
+	 * last reference, is broken up by hugetlb's work item, which takes a
+	 * poisoned one's bad pages off: wait for it, also when it is already
+	 * running (and the list it takes folios from is empty).
+	 */
+	hugetlb_flush_freed_folios();
 	ret = dissolve_free_hugetlb_folio(page_folio(page));
 	if (ret)
 		return ret;
-	/*
-	 * A poisoned hugetlb folio is broken up when freed, maybe by a work
-	 * item, and its bad pages are taken off then: wait for it.
-	 */
-	hugetlb_flush_freed_folios();
 	if (mf_page_taken_off(page))
 		return 2;
 	drain_all_pages(page_zone(page));

@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: GPL-2.0
 """`make bench [B=GLOB]`: ours against stock, in one run, under QEMU TCG.
 
-Both kernels are built from the same config and booted alternately (ours,
-stock, ours, stock, ...): ROUNDS full boots each, then EXTRA_ROUNDS short
+Both kernels are built from the same config (the test config with
+configs/flavours/bench.config: no lockdep, no DEBUG_VM) and booted
+alternately (ours, stock, ours, stock, ...): ROUNDS full boots each, then EXTRA_ROUNDS short
 boots each for the numbers whose spread is large (small-N sharers and
 single pages).  Every benchmark is a mode of guest/hwpt-bench (its head
 comment is the interface), which prints one "BENCH NAME key=value ..."
@@ -52,6 +53,9 @@ from .util import fmt_secs, log
 from .vm import Guest, GuestError
 
 KERNELS = ('ours', 'stock')
+# Both kernels are built with configs/flavours/bench.config on top of the
+# test config: without lockdep and DEBUG_VM, as distributions build them.
+FLAVOUR = 'bench'
 # Full boots of each kernel, then short ones (small-N sharers and single).
 ROUNDS = 3
 EXTRA_ROUNDS = 2
@@ -573,7 +577,7 @@ def main(glob=''):
     selected = selection(glob)
     facts = {}
     for kernel in KERNELS:
-        facts[kernel] = build.build_all(kernel)
+        facts[kernel] = build.build_all(kernel, FLAVOUR)
     build_s = time.time() - t0
     stamp = time.strftime('%Y%m%d-%H%M%S')
     logdir = os.path.join(paths.LOGS, f'{stamp}-bench')
