@@ -61,7 +61,7 @@
  * mounted.  It exits 0.
  *
  * What a run changes in the system, and puts back at the end:
- * vm.nr_hugepages (raised to the pool it needs, topped up every 5 s when
+ * vm.nr_hugepages (raised to the pool it needs, topped up every second when
  * poisoned huge pages leave the pool), a hugetlbfs mount at DIR/hugetlbfs
  * when none is mounted, /sys/kernel/mm/ksm/{run,pages_to_scan,
  * sleep_millisecs}.  It never enables swap: the swap kind is on only when
@@ -1230,6 +1230,11 @@ static int code_class(int code)
 	}
 }
 
+static int is_hugetlb_kind(int kind)
+{
+	return kind == K_HUGETLB_PRIVATE || kind == K_HUGETLB_SHARED;
+}
+
 static int lsb_ok(int kind, int lsb)
 {
 	switch (kind) {
@@ -1288,7 +1293,13 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 	INC(&shm->sigbus_ctx[ctx]);
 	INC(&shm->sigbus_kind[cc][kind][lsb & 63]);
 	lastop(OP_SIGBUS, kind, addr, cc);
-	if (cc != C_AR && cc != C_AO)
+	if (cc != C_AR && cc != C_AO && is_hugetlb_kind(kind))
+		/* A hugetlb fault that found no page: say what the pool had. */
+		violation(V_CODE, kind, cc, lsb, addr, ctx,
+			  meminfo_kb("HugePages_Free") << 16 |
+			  (meminfo_kb("HugePages_Rsvd") & 0xffff),
+			  meminfo_kb("HugePages_Surp") + 1);
+	else if (cc != C_AR && cc != C_AO)
 		violation(V_CODE, kind, cc, lsb, addr, ctx, 0, 0);
 	else if (ctx == CTX_OUTSIDE)
 		violation(V_ADDR, kind, cc, lsb, addr, 0, 0, 0);
@@ -2362,10 +2373,14 @@ static void format_violation(struct viol *v, char *buf, size_t size)
 
 	switch (v->type) {
 	case V_CODE:
-		snprintf(buf + n, size - n,
-			 "SIGBUS with si_code %s (not BUS_MCEERR_AO/AR) at %#lx (%s, %s)",
-			 code_names[v->code], v->addr, kind_names[v->kind],
-			 ctx_names[v->a]);
+		n += snprintf(buf + n, size - n,
+			      "SIGBUS with si_code %s (not BUS_MCEERR_AO/AR) at %#lx (%s, %s)",
+			      code_names[v->code], v->addr, kind_names[v->kind],
+			      ctx_names[v->a]);
+		if (v->pfn && n < (int)size)
+			snprintf(buf + n, size - n,
+				 "; hugetlb pool then: free %lu, reserved %lu, surplus %ld",
+				 v->b >> 16, v->b & 0xffff, (long)v->pfn - 1);
 		break;
 	case V_ADDR:
 		snprintf(buf + n, size - n,
@@ -2880,7 +2895,11 @@ static void setup_hugetlb(void)
 	env.hugepages_orig = read_long(NR_HUGEPAGES);
 	if (env.hugepages_orig < 0)
 		return;
-	env.hugepages_target = env.hugepages_orig + 2L * cfg.workers + 6;
+	/*
+	 * Two pages a worker, its children's copies on write, and a spare
+	 * page a worker for those poisoned between two top-ups.
+	 */
+	env.hugepages_target = env.hugepages_orig + 3L * cfg.workers + 6;
 	if (write_long(NR_HUGEPAGES, env.hugepages_target)) {
 		env.hugepages_orig = -1;
 		return;
@@ -3243,7 +3262,7 @@ static int run_main(void)
 			write_poisoned();
 			write_state();
 		}
-		if (env.kind_on[K_HUGETLB_PRIVATE] && due(&next_topup, 2000)) {
+		if (env.kind_on[K_HUGETLB_PRIVATE] && due(&next_topup, 1000)) {
 			long want = hugepages_wanted();
 
 			if (read_long(NR_HUGEPAGES) < want)

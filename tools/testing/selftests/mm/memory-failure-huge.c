@@ -507,6 +507,78 @@ TEST_F(memory_failure_huge, hugetlb_late_free)
 			      self->base.corrupted_kb);
 }
 
+/*
+ * Two bad pages in one hugetlb page that a pipe holds: the second error
+ * (through a PFN: MADV_HWPOISON's page is unmapped by then) finds the page
+ * poisoned already and is recorded with the first.  When
+ * the pipe lets go, the page is broken up and both bad pages are kept off
+ * the allocator (neither a buddy page nor reused), each counted once in
+ * HardwareCorrupted, and each unpoisons as an ordinary page; the healthy
+ * page between them goes back to the allocator.
+ *
+ * Stock 6.12 (weakness 19): the page goes to the pool's free list.
+ */
+TEST_F(memory_failure_huge, hugetlb_two_errors)
+{
+	uint64_t pfn2;
+	char *bad2;
+	struct iovec iov;
+	long total;
+	int err;
+
+	grow_pool(_metadata, self);
+	if (skipped(_metadata))
+		return;
+	map_hugetlb_private(_metadata, self);
+	total = mf_meminfo_kb("HugePages_Total");
+	bad2 = self->bad + self->psize;
+	pfn2 = self->base.pfn + 1;
+	ASSERT_EQ(mf_virt_to_pfn(bad2), pfn2);
+	ASSERT_EQ(pipe(self->pipefd), 0);
+	iov.iov_base = self->addr;
+	iov.iov_len = self->psize;
+	ASSERT_EQ(vmsplice(self->pipefd[1], &iov, 1, 0), self->psize);
+
+	err = inject(_metadata, self, variant->inject);
+	EXPECT_TRUE(err == 0 || err == EBUSY);
+	/* The page is unmapped now: MADV_HWPOISON cannot reach it again. */
+	if (!sigsetjmp(mf_sigbus_env, 1))
+		(variant->signal_at_injection ? mf_inject_corrupt_pfn :
+		 variant->inject)(bad2, self->psize, pfn2);
+	EXPECT_TRUE(mf_pfn_is_hwpoison(self->base.pfn));
+	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
+		  self->base.corrupted_kb + 2 * self->psize / 1024);
+
+	ASSERT_EQ(munmap(self->map, self->map_len), 0);
+	self->map = NULL;
+	close(self->pipefd[0]);
+	close(self->pipefd[1]);
+	self->pipefd[0] = -1;
+	self->pipefd[1] = -1;
+	/* The page may be broken up from a work item: give it time. */
+	usleep(500000);
+
+	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
+	EXPECT_TRUE(mf_pfn_is_hwpoison(self->base.pfn));
+	EXPECT_TRUE(mf_pfn_is_hwpoison(pfn2));
+	EXPECT_FALSE(mf_pfn_is_hwpoison(self->base.pfn - 1));
+	EXPECT_FALSE(mf_kpageflags(self->base.pfn) & (1ULL << KPF_BUDDY));
+	EXPECT_FALSE(mf_kpageflags(pfn2) & (1ULL << KPF_BUDDY));
+	EXPECT_FALSE(mf_kpageflags(pfn2) & (1ULL << KPF_HUGE_BIT));
+	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
+		  self->base.corrupted_kb + 2 * self->psize / 1024);
+
+	if (mf_kpageflags(self->base.pfn) & (1ULL << KPF_HUGE_BIT)) {
+		/* Still in the pool: unpoison it whole, by its head. */
+		mf_unpoison_pfn(self->base.pfn - BAD_SUBPAGE);
+		return;
+	}
+	mf_unpoison_and_check(_metadata, pfn2,
+			      self->base.corrupted_kb + self->psize / 1024);
+	mf_unpoison_and_check(_metadata, self->base.pfn,
+			      self->base.corrupted_kb);
+}
+
 #define FILTER_DIR		"/sys/kernel/debug/hwpoison/corrupt-filter-"
 
 /*
