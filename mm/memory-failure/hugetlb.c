@@ -131,20 +131,34 @@ void folio_clear_hugetlb_hwpoison(struct folio *folio)
 	mf_free_records(folio, MF_RECORDS_TO_PAGES);
 }
 
+/*
+ * Make a tail of a folio being broken up a page of its own.  Only its
+ * position bits (section, node, zone) are its own for sure: a struct page
+ * restored from a shared vmemmap page (HugeTLB vmemmap optimisation) may
+ * hold a copy of the head's fields, PG_hwpoison included.
+ */
+static void mf_reset_tail(struct page *page)
+{
+	page->flags &= ~PAGEFLAGS_MASK;
+	page->mapping = NULL;
+	clear_compound_head(page);
+	atomic_set(&page->_mapcount, -1);
+	set_page_private(page, 0);
+}
+
 /**
  * hugetlb_free_poisoned_folio() - free a poisoned folio but its bad pages
  * @folio: a folio that was hugetlb, out of the pool, with a frozen count
- *	and its vmemmap restored; folio_clear_hugetlb_hwpoison() marked its
- *	bad pages
+ *	and its vmemmap restored, and complete raw error records
  *
  * Called by mm/hugetlb.c instead of freeing the folio whole, which would
  * hand its bad pages to the buddy allocator with the rest.  The folio is
  * broken into base pages, as split_page() does for a block that is not
- * compound, and each is freed on its own: the page allocator keeps back a
- * hwpoisoned base page.  A bad page then gets a reference of its own and
- * the mark of a page taken off the buddy allocator, as a free page that
- * memory_failure() retires has, so that unpoison gives it back the same
- * way.
+ * compound, the recorded pages are marked, and each page is freed on its
+ * own: the page allocator keeps back a hwpoisoned base page.  A bad page
+ * then gets a reference of its own and the mark of a page taken off the
+ * buddy allocator, as a free page that memory_failure() retires has, so
+ * that unpoison gives it back the same way.
  *
  * Context: Process context; may sleep.
  */
@@ -153,32 +167,42 @@ void hugetlb_free_poisoned_folio(struct folio *folio)
 	unsigned int order = folio_order(folio);
 	struct page *head = &folio->page;
 	unsigned long i, nr = 1UL << order;
+	struct mf_raw_error *e, *next;
+	struct llist_node *bad;
+
+	/* First: the list hangs off a tail page, which is reset below. */
+	bad = llist_del_all(raw_hwp_list_head(folio));
+	folio_clear_hwpoison(folio);
 
 	/* Undo prep_compound_page(), as the compound free path would. */
 	split_page_owner(head, order, 0);
 	pgalloc_tag_split(folio, order, 0);
-	folio->_flags_1 &= ~PAGE_FLAGS_SECOND;
-	for (i = 1; i < nr; i++) {
-		head[i].mapping = NULL;
-		clear_compound_head(&head[i]);
-	}
+	for (i = 1; i < nr; i++)
+		mf_reset_tail(nth_page(head, i));
 	__ClearPageHead(head);
 
+	llist_for_each_entry(e, bad, node)
+		SetPageHWPoison(e->page);
+
 	for (i = 0; i < nr; i++) {
-		struct page *page = head + i;
-		bool bad = PageHWPoison(page);
+		struct page *page = nth_page(head, i);
+		bool is_bad = PageHWPoison(page);
 
 		set_page_refcounted(page);
 		__free_page(page);
-		if (bad) {
+		if (is_bad) {
 			/* Held back by the allocator, its count now 0. */
 			page->flags &= ~PAGE_FLAGS_CHECK_AT_PREP;
+			page_cpupid_reset_last(page);
 			set_page_count(page, 1);
 			SetPageHWPoisonTakenOff(page);
 		}
 		if (!(i % 4096))
 			cond_resched();
 	}
+
+	llist_for_each_entry_safe(e, next, bad, node)
+		kfree(e);
 }
 
 /**
