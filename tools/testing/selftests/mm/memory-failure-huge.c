@@ -402,6 +402,32 @@ static void map_hugetlb_shared(struct __test_metadata *_metadata,
 	snapshot(_metadata, self);
 }
 
+/* Pins the first base page at @self->addr with a pipe (vmsplice()). */
+static void pin_with_pipe(struct __test_metadata *_metadata,
+			  FIXTURE_DATA(memory_failure_huge) *self)
+{
+	struct iovec iov = { .iov_base = self->addr, .iov_len = self->psize };
+
+	ASSERT_EQ(pipe(self->pipefd), 0);
+	ASSERT_EQ(vmsplice(self->pipefd[1], &iov, 1, 0), self->psize);
+}
+
+/*
+ * Unmaps the page and closes the pipe, which frees it; a poisoned hugetlb
+ * page may be broken up from a work item: give it time.
+ */
+static void unmap_and_unpin(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(memory_failure_huge) *self)
+{
+	ASSERT_EQ(munmap(self->map, self->map_len), 0);
+	self->map = NULL;
+	close(self->pipefd[0]);
+	close(self->pipefd[1]);
+	self->pipefd[0] = -1;
+	self->pipefd[1] = -1;
+	usleep(500000);
+}
+
 /*
  * A private hugetlb page with a poisoned subpage: the whole 2 MiB page is
  * lost for the process (SIGBUS BUS_MCEERR_AR with si_addr_lsb = 21, si_addr
@@ -456,7 +482,6 @@ TEST_F(memory_failure_huge, hugetlb_private)
 TEST_F(memory_failure_huge, hugetlb_late_free)
 {
 	long total, nfree;
-	struct iovec iov;
 	char *p;
 	int err;
 
@@ -466,10 +491,7 @@ TEST_F(memory_failure_huge, hugetlb_late_free)
 	total = mf_meminfo_kb("HugePages_Total");
 	nfree = mf_meminfo_kb("HugePages_Free");
 	map_hugetlb_private(_metadata, self);
-	ASSERT_EQ(pipe(self->pipefd), 0);
-	iov.iov_base = self->addr;
-	iov.iov_len = self->psize;
-	ASSERT_EQ(vmsplice(self->pipefd[1], &iov, 1, 0), self->psize);
+	pin_with_pipe(_metadata, self);
 
 	err = inject(_metadata, self, variant->inject);
 	EXPECT_TRUE(err == 0 || err == EBUSY);
@@ -477,14 +499,7 @@ TEST_F(memory_failure_huge, hugetlb_late_free)
 	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
 		  self->base.corrupted_kb + self->psize / 1024);
 
-	ASSERT_EQ(munmap(self->map, self->map_len), 0);
-	self->map = NULL;
-	close(self->pipefd[0]);
-	close(self->pipefd[1]);
-	self->pipefd[0] = -1;
-	self->pipefd[1] = -1;
-	/* The bad page is taken off from a work item: give it time. */
-	usleep(500000);
+	unmap_and_unpin(_metadata, self);
 
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Free"), nfree - 1);
@@ -522,7 +537,6 @@ TEST_F(memory_failure_huge, hugetlb_two_errors)
 {
 	uint64_t pfn2;
 	char *bad2;
-	struct iovec iov;
 	long total;
 	int err;
 
@@ -534,10 +548,7 @@ TEST_F(memory_failure_huge, hugetlb_two_errors)
 	bad2 = self->bad + self->psize;
 	pfn2 = self->base.pfn + 1;
 	ASSERT_EQ(mf_virt_to_pfn(bad2), pfn2);
-	ASSERT_EQ(pipe(self->pipefd), 0);
-	iov.iov_base = self->addr;
-	iov.iov_len = self->psize;
-	ASSERT_EQ(vmsplice(self->pipefd[1], &iov, 1, 0), self->psize);
+	pin_with_pipe(_metadata, self);
 
 	err = inject(_metadata, self, variant->inject);
 	EXPECT_TRUE(err == 0 || err == EBUSY);
@@ -549,14 +560,7 @@ TEST_F(memory_failure_huge, hugetlb_two_errors)
 	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
 		  self->base.corrupted_kb + 2 * self->psize / 1024);
 
-	ASSERT_EQ(munmap(self->map, self->map_len), 0);
-	self->map = NULL;
-	close(self->pipefd[0]);
-	close(self->pipefd[1]);
-	self->pipefd[0] = -1;
-	self->pipefd[1] = -1;
-	/* The page may be broken up from a work item: give it time. */
-	usleep(500000);
+	unmap_and_unpin(_metadata, self);
 
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
 	EXPECT_TRUE(mf_pfn_is_hwpoison(self->base.pfn));
