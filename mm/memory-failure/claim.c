@@ -31,9 +31,11 @@
 static LIST_HEAD(mf_claims);
 static DEFINE_SPINLOCK(mf_claims_lock);
 static DECLARE_WAIT_QUEUE_HEAD(mf_claims_wq);
+#ifdef CONFIG_LOCKDEP
 /* For lockdep, holding a claim is holding this: no nesting, one order. */
 static struct lockdep_map mf_claim_map =
 	STATIC_LOCKDEP_MAP_INIT("mf_claim", &mf_claim_map);
+#endif
 
 /* The claim other than @self that overlaps [@start, @end), if any. */
 static struct mf_claim *mf_claim_overlap(struct mf_claim *self,
