@@ -113,20 +113,16 @@ unsigned long mf_hugetlb_drop_records(struct folio *folio)
 
 /**
  * folio_clear_hugetlb_hwpoison() - move a hugetlb folio's mark to its pages
- * @folio: a hwpoisoned hugetlb folio about to be freed to the buddy
+ * @folio: a hwpoisoned folio of hugetlb's CMA area, about to go back whole
  *
- * Called by mm/hugetlb.c.  Without reliable records, or while the vmemmap
- * of the tail pages is shared (optimised), the folio keeps its mark and is
- * not freed.
+ * Called by mm/hugetlb.c once the folio's vmemmap is restored; a folio
+ * without complete records never gets here (it is never freed), and any
+ * other poisoned folio is broken up by hugetlb_free_poisoned_folio().
  *
  * Context: Any context that may sleep.
  */
 void folio_clear_hugetlb_hwpoison(struct folio *folio)
 {
-	if (folio_test_hugetlb_raw_hwp_unreliable(folio))
-		return;
-	if (folio_test_hugetlb_vmemmap_optimized(folio))
-		return;
 	folio_clear_hwpoison(folio);
 	mf_free_records(folio, MF_RECORDS_TO_PAGES);
 }
