@@ -343,15 +343,8 @@ EXPORT_SYMBOL_IF_KUNIT(mf_recovery_enabled);
 #endif
 
 static struct ctl_table mf_core_sysctls[] = {
-	{
-		.procname	= "memory_failure_recovery",
-		.data		= &sysctl_memory_failure_recovery,
-		.maxlen		= sizeof(sysctl_memory_failure_recovery),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ZERO,
-		.extra2		= SYSCTL_ONE,
-	},
+	MF_SWITCH_SYSCTL("memory_failure_recovery",
+			 sysctl_memory_failure_recovery),
 };
 
 static int __init memory_failure_init(void)

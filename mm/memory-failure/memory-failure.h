@@ -16,6 +16,16 @@
 struct dev_pagemap;
 struct vm_area_struct;
 
+/*
+ * A vm.* sysctl that switches a behaviour on or off: an int that takes 0
+ * or 1, anything else is refused with EINVAL.  For a ctl_table row.
+ */
+#define MF_SWITCH_SYSCTL(_name, _switch) {				\
+	.procname = (_name), .data = &(_switch), .maxlen = sizeof(int),	\
+	.mode = 0644, .proc_handler = proc_dointvec_minmax,		\
+	.extra1 = SYSCTL_ZERO, .extra2 = SYSCTL_ONE,			\
+}
+
 /**
  * struct mf_victim - a process to tell about one poisoned page
  * @tsk: the thread to signal (a reference is held)

@@ -225,6 +225,30 @@ int mf_pin_page(struct page *page, unsigned long flags)
 	return ret;
 }
 
+/*
+ * Dissolve the free hugetlb folio holding @page, into buddy pages.  When
+ * every free page of the pool is promised to a reservation, hugetlb will
+ * not dissolve one; left in the pool, the poisoned folio is never handed
+ * out, and the fault it is reserved for gets SIGBUS.  A fresh folio from
+ * the same node takes its place instead, so reservations and the pool's
+ * size stay whole.  Gigantic folios cannot be replaced that way.
+ */
+static int mf_dissolve_free_huge(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+	unsigned long pfn = page_to_pfn(page);
+	int ret;
+
+	ret = dissolve_free_hugetlb_folio(folio);
+	if (ret != -EBUSY || folio_order(folio) > MAX_PAGE_ORDER)
+		return ret;
+	ret = replace_free_hugepage_folios(pfn, pfn + 1);
+	if (ret)
+		return ret;
+	/* Taken by a fault meanwhile (then only isolated and put back). */
+	return PageHuge(page) ? -EBUSY : 0;
+}
+
 /**
  * mf_take_off_free_page() - remove a free page from the allocators
  * @page: a free page, possibly part of a free hugetlb folio
@@ -247,7 +271,7 @@ int mf_take_off_free_page(struct page *page)
 	 * running (and the list it takes folios from is empty).
 	 */
 	hugetlb_flush_freed_folios();
-	ret = dissolve_free_hugetlb_folio(page_folio(page));
+	ret = mf_dissolve_free_huge(page);
 	if (ret)
 		return ret;
 	if (mf_page_taken_off(page))
@@ -336,10 +360,15 @@ bool mf_retire_page(struct page *page, bool take_off, bool release)
 		return false;
 
 	SetPageHWPoison(page);
+	num_poisoned_pages_inc(page_to_pfn(page));
+	/*
+	 * Then the page's own reference.  Should the caller's be the last,
+	 * dropping it first hands the page to the allocator, which sees the
+	 * mark and holds the page back for the increment to keep.
+	 */
 	if (release)
 		put_page(page);
 	page_ref_inc(page);
-	num_poisoned_pages_inc(page_to_pfn(page));
 	return true;
 }
 
@@ -358,7 +387,9 @@ int mf_split_large_folio(struct page *page, bool release)
 	lock_page(page);
 	ret = split_huge_page(page);
 	unlock_page(page);
-	if (ret && release)
-		put_page(page);
+	/* Whole, the folio is of no more use to a caller that says so. */
+	if (!ret || !release)
+		return ret;
+	put_page(page);
 	return ret;
 }

@@ -588,15 +588,8 @@ void mf_kill_victims(struct mf_victims *vs, bool force, int flags)
 EXPORT_SYMBOL_IF_KUNIT(mf_kill_victims);
 
 static struct ctl_table mf_victims_sysctls[] = {
-	{
-		.procname	= "memory_failure_early_kill",
-		.data		= &sysctl_memory_failure_early_kill,
-		.maxlen		= sizeof(sysctl_memory_failure_early_kill),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ZERO,
-		.extra2		= SYSCTL_ONE,
-	},
+	MF_SWITCH_SYSCTL("memory_failure_early_kill",
+			 sysctl_memory_failure_early_kill),
 };
 
 static int __init mf_victims_sysctl_init(void)

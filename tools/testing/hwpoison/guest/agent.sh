@@ -13,6 +13,12 @@
 # answered "@@HWPT-BAD@@" and the host sends the command again.  A frame
 # whose SEQ is not newer than the last one run is a resend of a command
 # that did run: it is dropped, so nothing ever runs twice.
+#
+# After 2 s of silence the host pokes: "@@HWPT-POKE SEQ @@HWPT-END", SEQ
+# being the command it waits for.  The poke completes a frame whose end was
+# lost (answered BAD); on its own it is answered "@@HWPT-IDLE SEQ LAST@@",
+# LAST being the newest command run, so the host resends a frame that
+# never arrived instead of waiting for an answer that cannot come.
 exec </dev/ttyS1 >/dev/ttyS1 2>&1
 stty raw -echo
 # Keep the agent and what it starts on CPU 0, leaving CPU 1 to programs
@@ -25,7 +31,9 @@ while :; do
 	IFS= read -r part || [ -n "$part" ] || { sleep 1; continue; }
 	buf="$buf$part"
 	case "$buf" in
-	" @@HWPT-END")			# the host's poke: nothing pending
+	"@@HWPT-POKE "*" @@HWPT-END")	# the host waits for a command
+		buf=${buf#@@HWPT-POKE }
+		echo "@@HWPT-IDLE ${buf% @@HWPT-END} $last@@"
 		buf=
 		continue ;;
 	"@@HWPT-CMD "*" @@HWPT-END") ;;

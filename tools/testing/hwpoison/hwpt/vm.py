@@ -27,6 +27,9 @@ MCE_KINDS = {
 }
 MCE_MISC_PHYS = 0x86                     # address mode physical, LSB 6
 
+# The agent's answer to a poke sent while an earlier command was running.
+_STALE_IDLE = re.compile(r'@@HWPT-IDLE \d+ \d+@@\n?')
+
 
 class GuestError(Exception):
     """The guest hung, died or broke the agent protocol."""
@@ -52,6 +55,9 @@ class Guest:
         self._seq = 0
         self._last_rx = 0
         self._ready = False
+        self._waiting = None
+        self._dumped = False
+        self.lost_frames = 0            # commands the agent never got
         self._agent_log = None
         self.events = []
         self._bank = 0
@@ -60,7 +66,7 @@ class Guest:
     def qemu_cmd(self):
         half = self.mem_mb // 2
         cmdline = ('console=ttyS0,115200 panic=-1 loglevel=7 '
-                   'rcupdate.rcu_cpu_stall_timeout=120 '
+                   'rcupdate.rcu_cpu_stall_timeout=120 watchdog_thresh=20 '
                    f'hwpt.mode={self.mode} hwpt.hostroot={int(self.hostroot)} '
                    f'{self.append}').strip()
         cmd = ['qemu-system-x86_64', '-accel', 'tcg', '-cpu', QEMU_CPU,
@@ -176,15 +182,32 @@ class Guest:
         return seq
 
     def _answer(self, seq, cmd, timeout, what):
-        """Read up to @seq's exit status; resend @cmd if its frame was bad."""
-        done = re.compile(rf'@@HWPT-RC {seq} (\d+)@@\n?|@@HWPT-BAD@@\n?')
-        for _ in range(5):
-            out, m = self._read_until(done, timeout, what)
-            if m.group(1) is not None:
-                return int(m.group(1)), out
-            self._agent_log.write('\n[host: the agent got a damaged frame; '
-                                  'sending it again]\n')
-            self._send(cmd, seq)
+        """Read up to @seq's exit status; resend @cmd if it did not arrive.
+
+        The agent answers a poke for @seq with the newest command it ran:
+        older than @seq, the frame was lost on the way and is sent again;
+        @seq or newer with no exit status seen, the answer was lost.
+        """
+        done = re.compile(rf'@@HWPT-RC {seq} (\d+)@@\n?|@@HWPT-BAD@@\n?|'
+                          rf'@@HWPT-IDLE {seq} (\d+)@@\n?')
+        self._waiting = seq
+        try:
+            for _ in range(5):
+                out, m = self._read_until(done, timeout, what)
+                if m.group(1) is not None:
+                    return int(m.group(1)), out
+                if m.group(2) is None:
+                    why = 'got a damaged frame'
+                elif int(m.group(2)) < seq:
+                    why = 'never got the frame'
+                    self.lost_frames += 1
+                else:
+                    raise GuestError(f'the answer to {what} was lost')
+                self._agent_log.write(f'\n[host: the agent {why}; sending '
+                                      'it again]\n')
+                self._send(cmd, seq)
+        finally:
+            self._waiting = None
         raise GuestError(f'the agent never received "{cmd}" intact')
 
     def _fill(self, deadline):
@@ -194,12 +217,14 @@ class Guest:
         except socket.timeout:
             self._check_alive()
             # A machine check can swallow a UART interrupt and leave output
-            # stuck in the guest, or lose the end of a frame.  Any received
+            # stuck in the guest, or lose a frame or its end.  Any received
             # byte raises an interrupt whose handler also drains the
-            # transmitter; a bare terminator completes a damaged frame
-            # (answered BAD, then resent) and is ignored otherwise.
+            # transmitter; the poke's terminator completes a damaged frame
+            # (answered BAD, then resent), and an idle agent answers it
+            # with the newest command it ran (see _answer()).
             if self._ready and time.time() - self._last_rx > 2:
-                self._agent.sendall(b' @@HWPT-END\n')
+                self._agent.sendall(f'@@HWPT-POKE {self._waiting or 0} '
+                                    '@@HWPT-END\n'.encode())
                 self._agent_log.write('\n[host: poke after 2 s of silence]\n')
                 self._last_rx = time.time()
             return
@@ -218,12 +243,31 @@ class Guest:
         while True:
             m = regex.search(self._buf)
             if m:
-                out = self._buf[:m.start()]
+                # Answers to pokes for an earlier command are stale.
+                out = _STALE_IDLE.sub('', self._buf[:m.start()])
                 self._buf = self._buf[m.end():]
                 return out, m
             if time.time() > deadline:
+                self.dump_state()
                 raise GuestError(f'timeout after {timeout}s waiting for {what}')
             self._fill(deadline)
+
+    def dump_state(self):
+        """Have a guest that stopped answering print why, on its console.
+
+        SysRq over the emulated keyboard needs no guest process: w lists
+        the tasks blocked in D state, l backtraces every CPU.  Once per
+        boot; the console keeps what it prints for the run's report.
+        """
+        if not self._ready or self._dumped or self.proc.poll() is not None:
+            return
+        self._dumped = True
+        try:
+            for key in 'wl':
+                self.hmp(f'sendkey alt-sysrq-{key}')
+                time.sleep(2)
+        except (OSError, GuestError):
+            pass
 
     def sh(self, cmd, timeout=120):
         """Run @cmd in the guest; return (exit status, output)."""

@@ -784,4 +784,67 @@ TEST_F(memory_failure_huge_unmapped, hugetlb_free)
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
 }
 
+/*
+ * A free hugetlb page promised to a mapping's reservation, poisoned by PFN
+ * when every free page of the pool is reserved: hugetlb will not dissolve
+ * a reserved page, so a fresh page from the same node takes its place
+ * (HugePages_Total, _Free and _Rsvd unchanged), and the mapping's first
+ * touch of each page gets a healthy, zeroed page with no signal.  The bad
+ * page is counted once, recovered, and unpoisons as an ordinary page.
+ *
+ * Stock 6.12 (weakness): the injection fails with EBUSY and the poisoned
+ * page stays in the pool, counted free; a fault that needs it gets SIGBUS
+ * (BUS_ADRERR).
+ */
+TEST_F(memory_failure_huge_unmapped, hugetlb_free_reserved)
+{
+	FIXTURE_DATA(memory_failure_huge) *h = &self->huge;
+	long total, nfree, rsvd, nres, i;
+
+	grow_pool(_metadata, h);
+	if (skipped(_metadata))
+		return;
+	map_hugetlb_private(_metadata, h);
+	ASSERT_EQ(munmap(h->map, h->map_len), 0);
+	h->map = NULL;
+
+	/* Reserve what is free and not yet reserved: our page among it. */
+	nres = mf_meminfo_kb("HugePages_Free") - mf_meminfo_kb("HugePages_Rsvd");
+	ASSERT_GE(nres, 1);
+	h->memfd = memfd_create("mf-hugetlb-rsvd", MFD_HUGETLB);
+	ASSERT_GE(h->memfd, 0);
+	ASSERT_EQ(ftruncate(h->memfd, nres * HPAGE_SIZE), 0);
+	h->map_len = nres * HPAGE_SIZE;
+	h->map = mmap(NULL, h->map_len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      h->memfd, 0);
+	ASSERT_NE(h->map, MAP_FAILED);
+	total = mf_meminfo_kb("HugePages_Total");
+	nfree = mf_meminfo_kb("HugePages_Free");
+	rsvd = mf_meminfo_kb("HugePages_Rsvd");
+	ASSERT_EQ(nfree, rsvd);
+
+	ASSERT_EQ(inject(_metadata, h, variant->inject), 0);
+	EXPECT_TRUE(mf_pfn_is_hwpoison(h->base.pfn));
+	EXPECT_FALSE(mf_kpageflags(h->base.pfn) & (1ULL << KPF_HUGE_BIT));
+	check_counters(_metadata, h, 1, 0);
+	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total);
+	EXPECT_EQ(mf_meminfo_kb("HugePages_Free"), nfree);
+	EXPECT_EQ(mf_meminfo_kb("HugePages_Rsvd"), rsvd);
+
+	for (i = 0; i < nres; i++) {
+		char *page = h->map + i * HPAGE_SIZE;
+
+		ASSERT_EQ(touch(page), 0);
+		EXPECT_EQ(page[0], 0);
+		EXPECT_NE(mf_virt_to_pfn(page), h->base.pfn - BAD_SUBPAGE);
+	}
+	EXPECT_EQ(mf_sigbus_seen(), 0);
+
+	ASSERT_EQ(munmap(h->map, h->map_len), 0);
+	h->map = NULL;
+	close(h->memfd);
+	h->memfd = -1;
+	mf_unpoison_and_check(_metadata, h->base.pfn, h->base.corrupted_kb);
+}
+
 TEST_HARNESS_MAIN
