@@ -33,6 +33,17 @@ static struct llist_head *raw_hwp_list_head(struct folio *folio)
 	return (struct llist_head *)&folio->_hugetlb_hwpoison;
 }
 
+/* Whether a record of @folio names @page. */
+static bool mf_recorded(struct folio *folio, struct page *page)
+{
+	struct mf_raw_error *e;
+
+	llist_for_each_entry(e, raw_hwp_list_head(folio)->first, node)
+		if (e->page == page)
+			return true;
+	return false;
+}
+
 /**
  * is_raw_hwpoison_page_in_hugepage() - whether a base page is known bad
  * @page: a page, possibly in a hugetlb folio
@@ -46,8 +57,7 @@ static struct llist_head *raw_hwp_list_head(struct folio *folio)
 bool is_raw_hwpoison_page_in_hugepage(struct page *page)
 {
 	struct folio *folio = page_folio(page);
-	struct mf_raw_error *e;
-	bool found = false;
+	bool bad;
 
 	if (!folio_test_hwpoison(folio))
 		return false;
@@ -55,16 +65,11 @@ bool is_raw_hwpoison_page_in_hugepage(struct page *page)
 		return PageHWPoison(page);
 	if (folio_test_hugetlb_raw_hwp_unreliable(folio))
 		return true;
-
+	/* mf_mutex keeps the records from being freed under the walk. */
 	mutex_lock(&mf_mutex);
-	llist_for_each_entry(e, raw_hwp_list_head(folio)->first, node) {
-		if (e->page == page) {
-			found = true;
-			break;
-		}
-	}
+	bad = mf_recorded(folio, page);
 	mutex_unlock(&mf_mutex);
-	return found;
+	return bad;
 }
 EXPORT_SYMBOL_IF_KUNIT(is_raw_hwpoison_page_in_hugepage);
 
@@ -248,31 +253,42 @@ enum mf_huge_state {
 };
 
 /*
- * Record @page as bad in @folio and mark the folio.  Returns
- * MF_HUGE_PAGE_MARKED if the page was known, MF_HUGE_FOLIO_MARKED if the
- * folio was marked before, otherwise MF_HUGE_NONE.
+ * Where @folio stands for an error.  A folio in use gets a reference of
+ * ours, unless the caller's (MF_COUNT_INCREASED) keeps it in use.
  */
-static enum mf_huge_state mf_record_error(struct folio *folio,
-					  struct page *page)
+static enum mf_huge_state mf_huge_standing(struct folio *folio, int flags)
 {
-	enum mf_huge_state state = MF_HUGE_NONE;
+	lockdep_assert_held(&hugetlb_lock);
+	if (!folio_test_hugetlb(folio))
+		return MF_HUGE_NONE;
+	if (flags & MF_COUNT_INCREASED)
+		return MF_HUGE_IN_USE;
+	if (folio_test_hugetlb_freed(folio))
+		return MF_HUGE_FREE;
+	/* Neither free nor migratable: being allocated or freed just now. */
+	if (!folio_test_hugetlb_migratable(folio))
+		return MF_HUGE_BUSY;
+	return folio_try_get(folio) ? MF_HUGE_IN_USE : MF_HUGE_FREE;
+}
+
+/*
+ * Note the error of @page: mark @folio and record the page.  Returns how
+ * much of it was known: MF_HUGE_PAGE_MARKED, MF_HUGE_FOLIO_MARKED (another
+ * page was bad), or MF_HUGE_NONE for a new error in a clean folio.
+ */
+static enum mf_huge_state mf_note_error(struct folio *folio, struct page *page)
+{
+	bool folio_was_marked = folio_test_set_hwpoison(folio);
 	struct mf_raw_error *e;
 
 	lockdep_assert_held(&hugetlb_lock);
-	if (folio_test_set_hwpoison(folio))
-		state = MF_HUGE_FOLIO_MARKED;
 	/* Without records every page counts as known: it was reported. */
-	if (folio_test_hugetlb_raw_hwp_unreliable(folio))
+	if (folio_test_hugetlb_raw_hwp_unreliable(folio) ||
+	    mf_recorded(folio, page))
 		return MF_HUGE_PAGE_MARKED;
-	llist_for_each_entry(e, raw_hwp_list_head(folio)->first, node)
-		if (e->page == page)
-			return MF_HUGE_PAGE_MARKED;
 
 	e = kmalloc(sizeof(*e), GFP_ATOMIC);
-	if (e) {
-		e->page = page;
-		llist_add(&e->node, raw_hwp_list_head(folio));
-	} else {
+	if (!e) {
 		/*
 		 * Without a full record no page of the folio is safe.  The
 		 * pages recorded so far stay counted: the folio keeps its
@@ -280,76 +296,56 @@ static enum mf_huge_state mf_record_error(struct folio *folio,
 		 */
 		folio_set_hugetlb_raw_hwp_unreliable(folio);
 		mf_free_records(folio, MF_RECORDS_DROP);
+	} else {
+		e->page = page;
+		llist_add(&e->node, raw_hwp_list_head(folio));
 	}
-	return state;
+	return folio_was_marked ? MF_HUGE_FOLIO_MARKED : MF_HUGE_NONE;
 }
 
 /*
- * Find out what the hugetlb folio of @pfn is doing, pin it if in use, and
- * record the error.  Under hugetlb_lock, so the folio cannot change kind.
+ * Find out what the hugetlb folio of @page is doing and note the error in
+ * it, under hugetlb_lock so that the folio cannot change kind meanwhile.
+ * A busy folio is left alone unless MF_NO_RETRY says this is the second
+ * look.  A folio in use comes back with a reference (the caller's or ours)
+ * unless the error was known, which changes nothing.
  */
-static enum mf_huge_state mf_hugetlb_grab(unsigned long pfn, int flags,
+static enum mf_huge_state mf_hugetlb_grab(struct page *page, int flags,
 					  bool *stopped_migration)
 {
-	struct page *page = pfn_to_page(pfn);
-	enum mf_huge_state state, rec;
+	enum mf_huge_state state, known = MF_HUGE_NONE;
 	struct folio *folio;
-	bool pinned = false;
 
 	spin_lock_irq(&hugetlb_lock);
 	folio = page_folio(page);
-	if (!folio_test_hugetlb(folio)) {
-		state = MF_HUGE_NONE;
-		goto unlock;
-	}
-	if (flags & MF_COUNT_INCREASED) {
-		state = MF_HUGE_IN_USE;
-		pinned = true;
-	} else if (folio_test_hugetlb_freed(folio)) {
-		state = MF_HUGE_FREE;
-	} else if (folio_test_hugetlb_migratable(folio)) {
-		pinned = folio_try_get(folio);
-		state = pinned ? MF_HUGE_IN_USE : MF_HUGE_FREE;
-	} else {
-		/* Only the second, no-retry attempt records a busy folio. */
-		state = MF_HUGE_BUSY;
-		if (!(flags & MF_NO_RETRY))
-			goto unlock;
-	}
-
-	rec = mf_record_error(folio, page);
-	if (rec != MF_HUGE_NONE) {
-		state = rec;
-		goto unlock;
-	}
-
+	state = mf_huge_standing(folio, flags);
+	if (state != MF_HUGE_NONE &&
+	    (state != MF_HUGE_BUSY || (flags & MF_NO_RETRY)))
+		known = mf_note_error(folio, page);
 	/* Keep memory hot-remove from migrating the poisoned folio. */
-	if (pinned && folio_test_hugetlb_migratable(folio)) {
+	if (known == MF_HUGE_NONE && state == MF_HUGE_IN_USE &&
+	    folio_test_hugetlb_migratable(folio)) {
 		folio_clear_hugetlb_migratable(folio);
 		*stopped_migration = true;
 	}
 	spin_unlock_irq(&hugetlb_lock);
-	return state;
 
-unlock:
-	spin_unlock_irq(&hugetlb_lock);
-	if (pinned)
+	if (known == MF_HUGE_NONE)
+		return state;
+	if (state == MF_HUGE_IN_USE)
 		folio_put(folio);
-	return state;
+	return known;
 }
 
 /* The error was poisoned before: report it, and signal the reader. */
 static int mf_hugetlb_marked(unsigned long pfn, int flags,
-			     enum mf_huge_state state)
+			     enum mf_huge_state known)
 {
-	int ret = -EHWPOISON;
+	int ret = flags & MF_ACTION_REQUIRED ?
+		mf_kill_accessing_task(current, pfn, flags) : -EHWPOISON;
 
-	if (flags & MF_ACTION_REQUIRED)
-		ret = mf_kill_accessing_task(current, pfn, flags);
-	if (state == MF_HUGE_PAGE_MARKED)
-		mf_report(pfn, MF_MSG_ALREADY_POISONED, MF_FAILED);
-	else
-		mf_report(pfn, MF_MSG_HUGE, MF_FAILED);
+	mf_report(pfn, known == MF_HUGE_PAGE_MARKED ?
+		  MF_MSG_ALREADY_POISONED : MF_MSG_HUGE, MF_FAILED);
 	return ret;
 }
 
@@ -393,9 +389,9 @@ int mf_hugetlb_failure(unsigned long pfn, int flags, bool *handled)
 	lockdep_assert_held(&mf_mutex);
 	*handled = true;
 
-	state = mf_hugetlb_grab(pfn, flags, &stopped_migration);
+	state = mf_hugetlb_grab(page, flags, &stopped_migration);
 	if (state == MF_HUGE_BUSY && !(flags & MF_NO_RETRY))
-		state = mf_hugetlb_grab(pfn, flags | MF_NO_RETRY,
+		state = mf_hugetlb_grab(page, flags | MF_NO_RETRY,
 					&stopped_migration);
 
 	switch (state) {
