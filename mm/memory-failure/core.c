@@ -197,7 +197,7 @@ static int mf_split(struct mf_call *mc)
 	struct mf_victims vs;
 
 	folio_set_has_hwpoisoned(mc->folio);
-	if (mf_split_large_folio(mc->page, false) < 0) {
+	if (mf_split_large_folio(mc->page) < 0) {
 		folio_lock(mc->folio);
 		mf_collect_victims(&vs, mc->folio, mc->page, mc->flags);
 		folio_unlock(mc->folio);

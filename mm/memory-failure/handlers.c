@@ -114,7 +114,6 @@ static enum mf_result mf_handle_clean(const struct mf_page_state *ps,
 	struct folio *folio = page_folio(page);
 	struct address_space *mapping;
 	enum mf_result result;
-	bool extra_pins = false;
 
 	mf_check_locked(folio);
 	mf_isolate_from_lru(folio);
@@ -131,10 +130,9 @@ static enum mf_result mf_handle_clean(const struct mf_page_state *ps,
 		return MF_FAILED;
 	}
 
-	/* shmem keeps its page-cache references until the file goes. */
-	extra_pins = shmem_mapping(mapping);
 	result = mf_truncate(folio, page_to_pfn(page), mapping);
-	if (mf_has_extra_refs(ps, page, extra_pins))
+	/* shmem keeps its page-cache references until the file goes. */
+	if (mf_has_extra_refs(ps, page, shmem_mapping(mapping)))
 		result = MF_FAILED;
 	folio_unlock(folio);
 	return result;
@@ -204,24 +202,20 @@ static enum mf_result mf_handle_huge(const struct mf_page_state *ps,
 	struct folio *folio = page_folio(page);
 	struct address_space *mapping;
 	enum mf_result result;
-	bool extra_pins = false;
 
 	mf_check_locked(folio);
 	mapping = folio_mapping(folio);
-	if (mapping) {
-		result = mf_truncate(folio, page_to_pfn(page), mapping);
-		extra_pins = true;
+	if (!mapping) {
 		folio_unlock(folio);
-	} else {
-		folio_unlock(folio);
-		/* Drop our reference so the folio can be freed and dissolved. */
+		/* Ours was the last use: let it be freed, then dissolved. */
 		folio_put(folio);
 		result = mf_retire_free(page);
+		return mf_has_extra_refs(ps, page, false) ? MF_FAILED : result;
 	}
-
-	if (mf_has_extra_refs(ps, page, extra_pins))
-		result = MF_FAILED;
-	return result;
+	/* Truncated, it stays in the page cache, which keeps a reference. */
+	result = mf_truncate(folio, page_to_pfn(page), mapping);
+	folio_unlock(folio);
+	return mf_has_extra_refs(ps, page, true) ? MF_FAILED : result;
 }
 
 #define MF_DIRTY	BIT(PG_dirty)

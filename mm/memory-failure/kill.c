@@ -99,24 +99,33 @@ static int mf_walk_hugetlb(pte_t *ptep, unsigned long hmask,
 }
 #endif
 
-/*
- * Without a test_walk callback the walker skips VM_PFNMAP VMAs, but a
- * poisoned RAM page may be mapped there too: accept every VMA.
- */
-static int mf_walk_any_vma(unsigned long start, unsigned long end,
-			   struct mm_walk *walk)
-{
-	return 0;
-}
-
 static const struct mm_walk_ops mf_walk_ops = {
-	.test_walk	= mf_walk_any_vma,
 	.pmd_entry	= mf_walk_pmd,
 #ifdef CONFIG_HUGETLB_PAGE
 	.hugetlb_entry	= mf_walk_hugetlb,
 #endif
 	.walk_lock	= PGWALK_RDLOCK,
 };
+
+/*
+ * Look for @w's PFN in every VMA of @mm, VM_PFNMAP ones included (a poisoned
+ * RAM page may be mapped there too): walk_page_vma(), unlike a range walk,
+ * does not skip them.  Return: 1 when found, 0 if not, or a negative errno.
+ */
+static int mf_find_in_mm(struct mm_struct *mm, struct mf_walk *w)
+{
+	struct vm_area_struct *vma;
+	struct vma_iterator vmi;
+	int ret = 0;
+
+	vma_iter_init(&vmi, mm, 0);
+	for_each_vma(vmi, vma) {
+		ret = walk_page_vma(vma, &mf_walk_ops, w);
+		if (ret)
+			break;
+	}
+	return ret;
+}
 
 /**
  * mf_kill_accessing_task() - signal a task that consumed an already
@@ -142,7 +151,7 @@ int mf_kill_accessing_task(struct task_struct *tsk, unsigned long pfn,
 	if (!tsk->mm)
 		return -EFAULT;
 	mmap_read_lock(tsk->mm);
-	ret = walk_page_range(tsk->mm, 0, TASK_SIZE, &mf_walk_ops, &w);
+	ret = mf_find_in_mm(tsk->mm, &w);
 	if (ret == 1 && w.addr) {
 		v.addr = w.addr;
 		v.shift = w.shift;
@@ -174,6 +183,30 @@ static void mf_pull_dirty_bits(struct folio *folio)
 		folio_set_dirty(folio);
 }
 
+/*
+ * Whether the folio's mappings must become hwpoison entries: not for a
+ * page in the swap cache (its swap entry stays, and swapin finds the page
+ * poisoned), nor for clean page cache whose data is still on disk.
+ */
+static bool mf_wants_entries(struct folio *folio, unsigned long pfn,
+			     bool must_kill)
+{
+	bool entries = true;
+
+	if (folio_test_swapcache(folio)) {
+		pr_err("%#lx: keeping poisoned page in swap cache\n", pfn);
+		entries = false;
+	}
+	if (must_kill || !mf_may_be_on_disk(folio))
+		return entries;
+	mf_pull_dirty_bits(folio);
+	if (folio_test_dirty(folio))
+		return entries;
+	pr_info("%#lx: corrupted page was clean: dropped without side effects\n",
+		pfn);
+	return false;
+}
+
 /**
  * unmap_poisoned_folio() - remove every user mapping of a poisoned folio
  * @folio: the folio, locked
@@ -191,38 +224,23 @@ static void mf_pull_dirty_bits(struct folio *folio)
 int unmap_poisoned_folio(struct folio *folio, unsigned long pfn, bool must_kill)
 {
 	enum ttu_flags ttu = TTU_IGNORE_MLOCK | TTU_SYNC;
-	struct address_space *mapping;
-	bool leave_entries = true;
+	struct address_space *locked = NULL;
 
-	/* The swap entry stays; swapin finds the page poisoned. */
-	if (folio_test_swapcache(folio)) {
-		pr_err("%#lx: keeping poisoned page in swap cache\n", pfn);
-		leave_entries = false;
-	}
-	if (!must_kill && mf_may_be_on_disk(folio)) {
-		mf_pull_dirty_bits(folio);
-		if (!folio_test_dirty(folio)) {
-			pr_info("%#lx: corrupted page was clean: dropped without side effects\n",
-				pfn);
-			leave_entries = false;
-		}
-	}
-	if (leave_entries)
+	if (mf_wants_entries(folio, pfn, must_kill))
 		ttu |= TTU_HWPOISON;
-
+	/* Unsharing hugetlb page tables needs i_mmap held for write. */
 	if (folio_test_hugetlb(folio) && !folio_test_anon(folio)) {
-		/* Shared hugetlb page tables need i_mmap held for write. */
-		mapping = hugetlb_folio_mapping_lock_write(folio);
-		if (!mapping) {
+		locked = hugetlb_folio_mapping_lock_write(folio);
+		if (!locked) {
 			pr_info("%#lx: could not lock mapping for mapped hugetlb folio\n",
 				folio_pfn(folio));
 			return -EBUSY;
 		}
-		try_to_unmap(folio, ttu | TTU_RMAP_LOCKED);
-		i_mmap_unlock_write(mapping);
-	} else {
-		try_to_unmap(folio, ttu);
+		ttu |= TTU_RMAP_LOCKED;
 	}
+	try_to_unmap(folio, ttu);
+	if (locked)
+		i_mmap_unlock_write(locked);
 	return folio_mapped(folio) ? -EBUSY : 0;
 }
 

@@ -375,21 +375,20 @@ bool mf_retire_page(struct page *page, bool take_off, bool release)
 /**
  * mf_split_large_folio() - split the large folio around a page
  * @page: the page; its folio is pinned by the caller
- * @release: drop the caller's reference if the split fails
+ *
+ * On success the caller's reference is on @page's own (order-0) folio; on
+ * failure it stays on the whole folio, and is still the caller's.
  *
  * Context: Process context; may sleep.
- * Return: 0 on success, a negative errno from split_huge_page().
+ * Return: 0 on success, a negative errno from the split.
  */
-int mf_split_large_folio(struct page *page, bool release)
+int mf_split_large_folio(struct page *page)
 {
-	int ret;
+	int err;
 
-	lock_page(page);
-	ret = split_huge_page(page);
+	folio_lock(page_folio(page));
+	err = split_huge_page_to_list_to_order(page, NULL, 0);
+	/* The split leaves the lock on @page's folio alone. */
 	unlock_page(page);
-	/* Whole, the folio is of no more use to a caller that says so. */
-	if (!ret || !release)
-		return ret;
-	put_page(page);
-	return ret;
+	return err;
 }

@@ -93,46 +93,74 @@ static int mf_soft_offline_migrate(struct folio *folio, struct page *page,
 	return ret;
 }
 
+/* What becomes of an in-use page, decided under its folio's lock. */
+enum mf_soft_way {
+	MF_SOFT_MOVE,		/* migrate its contents */
+	MF_SOFT_DROPPED,	/* clean page cache, gone from its file */
+	MF_SOFT_POISONED,	/* a hard error came first: nothing to do */
+};
+
 /*
- * Soft offline a page we hold a reference on, and consume the reference.
- * Clean page cache is just dropped from its file; anything else moves.
- * Returns 1 when the page turned out to be poisoned meanwhile.
+ * Clean, unmapped page cache need not move: its data is on disk, and it
+ * can leave its file at once.  A page under writeback is waited for, so
+ * that it is judged clean or dirty for good.
+ */
+static enum mf_soft_way mf_soft_choose(struct folio *folio, struct page *page)
+{
+	enum mf_soft_way way = MF_SOFT_MOVE;
+	bool cache;
+
+	folio_lock(folio);
+	cache = !folio_test_hugetlb(folio);
+	if (cache)
+		folio_wait_writeback(folio);
+	cache = cache && folio_test_lru(folio) && !folio_test_swapcache(folio);
+	if (PageHWPoison(page))
+		way = MF_SOFT_POISONED;
+	else if (cache && mapping_evict_folio(folio_mapping(folio), folio))
+		way = MF_SOFT_DROPPED;
+	folio_unlock(folio);
+	return way;
+}
+
+/*
+ * Soft offline a page of a small or hugetlb folio we hold a reference on,
+ * and consume the reference.  Returns 1 when the page turned out to be
+ * poisoned meanwhile.
  */
 static int mf_soft_offline_in_use(struct page *page)
 {
-	unsigned long pfn = page_to_pfn(page);
 	struct folio *folio = page_folio(page);
-	bool huge = folio_test_hugetlb(folio);
-	bool poisoned, dropped = false;
 
-	if (folio_test_large(folio) && !huge) {
-		if (mf_split_large_folio(page, true)) {
-			pr_info("%#lx: thp split failed\n", pfn);
-			return -EBUSY;
-		}
-		folio = page_folio(page);
-	}
-
-	folio_lock(folio);
-	if (!huge)
-		folio_wait_writeback(folio);
-	poisoned = PageHWPoison(page);
-	if (!poisoned && !huge && folio_test_lru(folio) &&
-	    !folio_test_swapcache(folio))
-		dropped = mapping_evict_folio(folio_mapping(folio), folio);
-	folio_unlock(folio);
-
-	if (poisoned) {
-		pr_info("%#lx: page already poisoned\n", pfn);
+	switch (mf_soft_choose(folio, page)) {
+	case MF_SOFT_POISONED:
+		pr_info("%#lx: page already poisoned\n", page_to_pfn(page));
 		folio_put(folio);
 		return 1;
-	} else if (dropped) {
-		pr_info("%#lx: invalidated\n", pfn);
+	case MF_SOFT_DROPPED:
+		pr_info("%#lx: invalidated\n", page_to_pfn(page));
 		mf_soft_retire(page, false, true);
-	} else {
-		return mf_soft_offline_migrate(folio, page, huge);
+		return 0;
+	case MF_SOFT_MOVE:
+		break;
 	}
-	return 0;
+	return mf_soft_offline_migrate(folio, page, folio_test_hugetlb(folio));
+}
+
+/*
+ * A THP is split first: only the suspect page is retired, the others stay
+ * where they are.  Consumes the reference on failure.
+ */
+static int mf_soft_split(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	if (!folio_test_large(folio) || folio_test_hugetlb(folio) ||
+	    !mf_split_large_folio(page))
+		return 0;
+	pr_info("%#lx: thp split failed\n", page_to_pfn(page));
+	folio_put(folio);
+	return -EBUSY;
 }
 
 /*
@@ -171,7 +199,9 @@ again:
 		 * entry point behind it) would wait for.
 		 */
 		put_online_mems();
-		ret = mf_soft_offline_in_use(page);
+		ret = mf_soft_split(page);
+		if (!ret)
+			ret = mf_soft_offline_in_use(page);
 		get_online_mems();
 		return ret;
 	}
@@ -273,15 +303,7 @@ int soft_offline_page(unsigned long pfn, int flags)
 EXPORT_SYMBOL_IF_KUNIT(soft_offline_page);
 
 static struct ctl_table mf_soft_offline_sysctls[] = {
-	{
-		.procname	= "enable_soft_offline",
-		.data		= &sysctl_enable_soft_offline,
-		.maxlen		= sizeof(sysctl_enable_soft_offline),
-		.mode		= 0644,
-		.proc_handler	= proc_dointvec_minmax,
-		.extra1		= SYSCTL_ZERO,
-		.extra2		= SYSCTL_ONE,
-	},
+	MF_SWITCH_SYSCTL("enable_soft_offline", sysctl_enable_soft_offline),
 };
 
 static int __init mf_soft_offline_init(void)

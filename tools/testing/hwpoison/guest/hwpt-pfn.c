@@ -10,6 +10,7 @@
  *                        outside hugetlb folios, and the hugetlb folios
  *                        flagged (each shows the mark on all its pages,
  *                        but counts 1 to 512 pages in HardwareCorrupted)
+ *   hwpt-pfn hwpoison list  the same pages and folio heads, one PFN a line
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -78,7 +79,7 @@ static int find_free(int node)
 	return 0;
 }
 
-static int count_hwpoison(void)
+static int count_hwpoison(int list)
 {
 	unsigned long long pages = 0, folios = 0;
 	uint64_t buf[4096];
@@ -95,10 +96,16 @@ static int count_hwpoison(void)
 				pages++;
 			else if (f & (1ULL << KPF_COMPOUND_HEAD))
 				folios++;
+			else
+				continue;
+			if (list)
+				printf("%#llx\n", (unsigned long long)
+				       (off / sizeof(buf[0]) + i));
 		}
 		off += n;
 	}
-	printf("%llu %llu\n", pages, folios);
+	if (!list)
+		printf("%llu %llu\n", pages, folios);
 	return n < 0;
 }
 
@@ -112,11 +119,14 @@ int main(int argc, char **argv)
 	if (argc == 3 && !strcmp(argv[1], "free"))
 		return find_free(atoi(argv[2]));
 	if (argc == 2 && !strcmp(argv[1], "hwpoison"))
-		return count_hwpoison();
+		return count_hwpoison(0);
+	if (argc == 3 && !strcmp(argv[1], "hwpoison") &&
+	    !strcmp(argv[2], "list"))
+		return count_hwpoison(1);
 	if (argc == 3 && !strcmp(argv[1], "flags")) {
 		printf("%#llx\n", (unsigned long long)flags_of(strtoull(argv[2], NULL, 0)));
 		return 0;
 	}
-	fprintf(stderr, "usage: hwpt-pfn free NODE | flags PFN | hwpoison\n");
+	fprintf(stderr, "usage: hwpt-pfn free NODE | flags PFN | hwpoison [list]\n");
 	return 2;
 }

@@ -3212,7 +3212,12 @@ static int run_main(void)
 
 	end = now_ms() + cfg.dur * 1000L;
 	next_report = 10000;
-	while (!got_stop && now_ms() < end) {
+	/*
+	 * A pause asked for near the end is still answered: the host checks
+	 * and resumes before the run may end (an injector busy in a 30 s
+	 * offline can hold the answer past the end).
+	 */
+	while (!got_stop && (paused || now_ms() < end)) {
 		while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 			role = proc_ended(pid, status, &slot);
 			for (i = 0; role == ROLE_WORKER && i < cfg.workers; i++)

@@ -216,6 +216,35 @@ class Run:
                 n += 1
         return n
 
+    def _hwpoison_diff(self):
+        """For a HardwareCorrupted violation: the run's PFNs it thinks
+        poisoned but /proc/kpageflags does not flag, the flagged ones it
+        does not know of, and the kernel's last lines about each."""
+        g = self.g
+        flagged = {int(x, 16) for x in
+                   g.sh_ok('hwpt-pfn hwpoison list', 300).split()}
+        rc, out = g.sh(f'cat {DIR}/poisoned 2>/dev/null')
+        pending = {}
+        for line in out.split('\n'):
+            f = line.split()
+            if len(f) >= 4 and f[3] == 'pending':
+                pending[int(f[0], 16)] = ' '.join(f[1:])
+        text = []
+        lost = sorted(set(pending) - flagged)
+        extra = sorted(flagged - set(pending))
+        if lost:
+            text.append('pending, not flagged: ' + ', '.join(
+                f'{pfn:#x} ({pending[pfn]})' for pfn in lost[:8]))
+        if extra:
+            text.append('flagged, not pending: ' +
+                        ', '.join(f'{pfn:#x}' for pfn in extra[:8]))
+        log = g.console(0).split('\n')
+        for pfn in (lost + extra)[:8]:
+            key = f'{pfn:#x}'
+            lines = [ln for ln in log if re.search(key + r'\b', ln)]
+            text += [f'  {ln}' for ln in lines[-6:]]
+        return ''.join('\n' + t for t in text)
+
     def invariants(self, last=False):
         g = self.g
         self.checks += 1
@@ -240,7 +269,7 @@ class Run:
                 f'{where}: HardwareCorrupted is {hwc_kb} kB, but '
                 f'/proc/kpageflags flags {pages} pages and {folios} hugetlb '
                 f'folios hwpoison (and the run has {hidden} poisoned pages '
-                'in offline blocks)')
+                'in offline blocks)' + self._hwpoison_diff())
         # "DOC: counter invariants": with no memory hot-removed, the
         # per-node counters add up to HardwareCorrupted.
         if counted is not None and not self.removed and \
