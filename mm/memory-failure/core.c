@@ -292,12 +292,19 @@ again:
 int memory_failure(unsigned long pfn, int flags)
 {
 	struct mf_call mc = { .pfn = pfn, .flags = flags };
+	bool held = flags & MF_COUNT_INCREASED;
 	struct mf_claim claim;
+	struct page *page;
 	int ret;
 
 	if (!READ_ONCE(sysctl_memory_failure_recovery))
 		panic("Memory failure on page %lx", pfn);
 
+	/* Hold nothing an offline waits for while we wait: mf_retake_ref(). */
+	if (held) {
+		put_page(pfn_to_page(pfn));
+		mc.flags &= ~MF_COUNT_INCREASED;
+	}
 	/* A soft offline migrating the page's folio finishes first. */
 	mf_claim_folio(&claim, pfn);
 	/*
@@ -305,6 +312,9 @@ int memory_failure(unsigned long pfn, int flags)
 	 * struct pages would be poisoned under us.
 	 */
 	get_online_mems();
+	page = held ? pfn_to_online_page(pfn) : NULL;
+	if (page && mf_retake_ref(page))
+		mc.flags |= MF_COUNT_INCREASED;
 	mutex_lock(&mf_mutex);
 	if (!(flags & MF_SW_SIMULATED))
 		mf_note_hw_error();

@@ -113,6 +113,7 @@ int mf_pin_page(struct page *page, unsigned long flags);
 bool mf_retire_page(struct page *page, bool take_off, bool release);
 int mf_take_off_free_page(struct page *page);
 int mf_split_large_folio(struct page *page);
+bool mf_retake_ref(struct page *page);
 bool mf_pin_hugetlb(struct page *page, bool unpoison, int *ret);
 enum mf_result mf_retire_free(struct page *page);
 bool mf_page_taken_off(struct page *page);

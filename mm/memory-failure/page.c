@@ -392,3 +392,30 @@ int mf_split_large_folio(struct page *page)
 	unlock_page(page);
 	return err;
 }
+
+/**
+ * mf_retake_ref() - pin again the folio of a page its caller let go of
+ * @page: an online page; the caller holds get_online_mems()
+ *
+ * madvise() calls the entry points with a reference on the page
+ * (MF_COUNT_INCREASED).  They let go of it before they wait for a claim or
+ * for memory hotplug: offlining the page's block retries for as long as
+ * someone holds a page of it, so waiting for that offline with a page
+ * held would never end (an offline from a kernel thread is never
+ * interrupted).  Once no block can go offline, the page is pinned again if
+ * it is still in use, and the error goes on as if it had stayed pinned.
+ *
+ * Context: Any context.
+ * Return: true when the caller holds a reference on @page's folio again.
+ */
+bool mf_retake_ref(struct page *page)
+{
+	struct folio *folio = page_folio(page);
+
+	if (!folio_try_get(folio))
+		return false;
+	if (folio == page_folio(page))
+		return true;
+	folio_put(folio);
+	return false;
+}
