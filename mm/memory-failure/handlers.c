@@ -114,6 +114,7 @@ static enum mf_result mf_handle_clean(const struct mf_page_state *ps,
 	struct folio *folio = page_folio(page);
 	struct address_space *mapping;
 	enum mf_result result;
+	bool shmem;
 
 	mf_check_locked(folio);
 	mf_isolate_from_lru(folio);
@@ -130,9 +131,10 @@ static enum mf_result mf_handle_clean(const struct mf_page_state *ps,
 		return MF_FAILED;
 	}
 
-	result = mf_truncate(folio, page_to_pfn(page), mapping);
 	/* shmem keeps its page-cache references until the file goes. */
-	if (mf_has_extra_refs(ps, page, shmem_mapping(mapping)))
+	shmem = shmem_mapping(mapping);
+	result = mf_truncate(folio, page_to_pfn(page), mapping);
+	if (mf_has_extra_refs(ps, page, shmem))
 		result = MF_FAILED;
 	folio_unlock(folio);
 	return result;

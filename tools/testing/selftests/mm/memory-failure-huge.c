@@ -385,6 +385,21 @@ static void map_hugetlb_private(struct __test_metadata *_metadata,
 	snapshot(_metadata, self);
 }
 
+/*
+ * A page of the pool that a private mapping filled and let go of: free
+ * again, with a known PFN and baseline.
+ */
+static void free_pool_page(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(memory_failure_huge) *self)
+{
+	grow_pool(_metadata, self);
+	if (skipped(_metadata))
+		return;
+	map_hugetlb_private(_metadata, self);
+	ASSERT_EQ(munmap(self->map, self->map_len), 0);
+	self->map = NULL;
+}
+
 /* Maps a shared hugetlb page (memfd), fills it and takes the baseline. */
 static void map_hugetlb_shared(struct __test_metadata *_metadata,
 			       FIXTURE_DATA(memory_failure_huge) *self)
@@ -763,12 +778,9 @@ TEST_F(memory_failure_huge_unmapped, hugetlb_free)
 	FIXTURE_DATA(memory_failure_huge) *h = &self->huge;
 	long total, nfree;
 
-	grow_pool(_metadata, h);
+	free_pool_page(_metadata, h);
 	if (skipped(_metadata))
 		return;
-	map_hugetlb_private(_metadata, h);
-	ASSERT_EQ(munmap(h->map, h->map_len), 0);
-	h->map = NULL;
 	total = mf_meminfo_kb("HugePages_Total");
 	nfree = mf_meminfo_kb("HugePages_Free");
 
@@ -801,12 +813,9 @@ TEST_F(memory_failure_huge_unmapped, hugetlb_free_reserved)
 	FIXTURE_DATA(memory_failure_huge) *h = &self->huge;
 	long total, nfree, rsvd, nres, i;
 
-	grow_pool(_metadata, h);
+	free_pool_page(_metadata, h);
 	if (skipped(_metadata))
 		return;
-	map_hugetlb_private(_metadata, h);
-	ASSERT_EQ(munmap(h->map, h->map_len), 0);
-	h->map = NULL;
 
 	/* Reserve what is free and not yet reserved: our page among it. */
 	nres = mf_meminfo_kb("HugePages_Free") - mf_meminfo_kb("HugePages_Rsvd");
