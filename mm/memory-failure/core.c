@@ -291,20 +291,14 @@ again:
  */
 int memory_failure(unsigned long pfn, int flags)
 {
-	struct mf_call mc = { .pfn = pfn, .flags = flags };
-	bool held = flags & MF_COUNT_INCREASED;
+	struct mf_call mc = { .pfn = pfn };
 	struct mf_claim claim;
-	struct page *page;
 	int ret;
 
 	if (!READ_ONCE(sysctl_memory_failure_recovery))
 		panic("Memory failure on page %lx", pfn);
 
-	/* Hold nothing an offline waits for while we wait: mf_retake_ref(). */
-	if (held) {
-		put_page(pfn_to_page(pfn));
-		mc.flags &= ~MF_COUNT_INCREASED;
-	}
+	mf_let_go(pfn, flags);
 	/* A soft offline migrating the page's folio finishes first. */
 	mf_claim_folio(&claim, pfn);
 	/*
@@ -312,9 +306,7 @@ int memory_failure(unsigned long pfn, int flags)
 	 * struct pages would be poisoned under us.
 	 */
 	get_online_mems();
-	page = held ? pfn_to_online_page(pfn) : NULL;
-	if (page && mf_retake_ref(page))
-		mc.flags |= MF_COUNT_INCREASED;
+	mc.flags = mf_pin_again(pfn, flags);
 	mutex_lock(&mf_mutex);
 	if (!(flags & MF_SW_SIMULATED))
 		mf_note_hw_error();

@@ -394,28 +394,48 @@ int mf_split_large_folio(struct page *page)
 }
 
 /**
- * mf_retake_ref() - pin again the folio of a page its caller let go of
- * @page: an online page; the caller holds get_online_mems()
+ * mf_let_go() - drop the page reference madvise() passed in, before waiting
+ * @pfn: the page
+ * @flags: MF_* flags of the call; MF_COUNT_INCREASED says there is one
  *
- * madvise() calls the entry points with a reference on the page
- * (MF_COUNT_INCREASED).  They let go of it before they wait for a claim or
- * for memory hotplug: offlining the page's block retries for as long as
- * someone holds a page of it, so waiting for that offline with a page
- * held would never end (an offline from a kernel thread is never
- * interrupted).  Once no block can go offline, the page is pinned again if
- * it is still in use, and the error goes on as if it had stayed pinned.
+ * Entry points wait for claims and for memory hotplug; offlining the page's
+ * block retries for as long as someone holds a page of it, so waiting for
+ * that offline with the page held would never end (an offline from a
+ * kernel thread is never interrupted).  mf_pin_again() takes it back.
  *
- * Context: Any context.
- * Return: true when the caller holds a reference on @page's folio again.
+ * Context: Process context.
  */
-bool mf_retake_ref(struct page *page)
+void mf_let_go(unsigned long pfn, int flags)
 {
-	struct folio *folio = page_folio(page);
+	if (flags & MF_COUNT_INCREASED)
+		put_page(pfn_to_page(pfn));
+}
 
+/**
+ * mf_pin_again() - pin again the page mf_let_go() let go of
+ * @pfn: the page
+ * @flags: MF_* flags as given to mf_let_go()
+ *
+ * Context: get_online_mems() held, so that no block can go offline.
+ * Return: @flags, with MF_COUNT_INCREASED only when the caller holds a
+ * reference on the page's folio again (it is still in use): the error
+ * then goes on as if the page had stayed pinned.
+ */
+int mf_pin_again(unsigned long pfn, int flags)
+{
+	struct page *page = pfn_to_online_page(pfn);
+	struct folio *folio;
+
+	if (!(flags & MF_COUNT_INCREASED))
+		return flags;
+	flags &= ~MF_COUNT_INCREASED;
+	if (!page)
+		return flags;
+	folio = page_folio(page);
 	if (!folio_try_get(folio))
-		return false;
+		return flags;
 	if (folio == page_folio(page))
-		return true;
+		return flags | MF_COUNT_INCREASED;
 	folio_put(folio);
-	return false;
+	return flags;
 }

@@ -220,7 +220,7 @@ again:
 /*
  * Soft offline @pfn under @claim, a claim on its folio: look the page up,
  * and retire it unless it is poisoned already.  With MF_COUNT_INCREASED
- * (a reference the caller let go of), the page is pinned again first, and
+ * (a reference mf_let_go() dropped), the page is pinned again first, and
  * that reference consumed.  Returns as soft_offline_page(), or
  * -EAGAIN when the folio turned out to be wider than the claim and partly
  * claimed by someone else.
@@ -228,17 +228,13 @@ again:
 static int mf_soft_offline_claimed(struct mf_claim *claim, unsigned long pfn,
 				   int flags)
 {
-	bool held = flags & MF_COUNT_INCREASED;
 	struct page *page;
 	int ret;
 
 	/* Looked up under the hotplug lock: an offline block's memmap is junk. */
 	get_online_mems();
 	page = pfn_to_online_page(pfn);
-	/* Pinned again where the caller's reference was let go of. */
-	flags &= ~MF_COUNT_INCREASED;
-	if (held && page && mf_retake_ref(page))
-		flags |= MF_COUNT_INCREASED;
+	flags = mf_pin_again(pfn, flags);
 	if (!page) {
 		ret = -EIO;
 	} else if (!READ_ONCE(sysctl_enable_soft_offline)) {
@@ -297,12 +293,8 @@ int soft_offline_page(unsigned long pfn, int flags)
 		return -ENXIO;
 	}
 
-	/*
-	 * Hold nothing an offline waits for while we wait (mf_retake_ref());
-	 * MF_COUNT_INCREASED stays, to ask for the page to be pinned again.
-	 */
-	if (flags & MF_COUNT_INCREASED)
-		put_page(pfn_to_page(pfn));
+	/* MF_COUNT_INCREASED stays: mf_pin_again() takes the page back. */
+	mf_let_go(pfn, flags);
 	mf_claim_folio(&claim, pfn);
 	while ((ret = mf_soft_offline_claimed(&claim, pfn, flags)) == -EAGAIN)
 		/* Given up for the whole folio, our reference gone: wait. */
