@@ -199,6 +199,7 @@
  *               proc ROLE EVENT COUNT
  *               poisoned STATE COUNT     (and "poisoned unlisted N")
  *               corrupted_kb START NOW   (HardwareCorrupted, /proc/meminfo)
+ *               sigbus_offline COUNT     (see sigbus CODE below)
  *               violations COUNT
  *               violation TEXT       one line each (the first 128)
  *               end
@@ -270,7 +271,13 @@
  *
  * sigbus CODE: BUS_MCEERR_AR, BUS_MCEERR_AO, or another si_code name
  * (BUS_ADRERR, BUS_OBJERR, BUS_ADRALN, SI_USER, SI_KERNEL, OTHER: always
- * violations).  sigbus_kind KIND is "unknown" outside any mapping of the
+ * violations, but for one case: a hugetlb fault's BUS_ADRERR within 0.5 s
+ * before to 1.5 s after a memory block was going offline.  An offline
+ * isolates the pool's free pages in its block, and no fault may take
+ * them, reservation or not; when they are all the pool has free, the
+ * fault gets SIGBUS.  That is memory hotplug's doing, on either kernel:
+ * counted as sigbus_offline, not a violation.  The offlines are the
+ * hotplug actor's and any other main sees in the blocks' state files.)  sigbus_kind KIND is "unknown" outside any mapping of the
  * process.  sigbus_ctx CTX: access (during a touch), madvise (during the
  * process's own injection), async (anywhere else, e.g. early kill), stale
  * (si_addr in a mapping just unmapped or moved), stray (si_addr in the
@@ -284,7 +291,9 @@
  * status 4, a stray error in untracked memory), and the signal
  * names that ended processes (SIGKILL when the kernel killed one, ...).
  *
- * Violation TEXT starts with "pid PID ROLE: " and says what was wrong.
+ * Violation TEXT starts with "at SECS s", then " (memoryN going offline)"
+ * when a memory block was going offline at that moment, then ": pid PID
+ * ROLE: ", and says what was wrong.
  *
  * BUDGETS
  *
@@ -368,6 +377,8 @@
 #define MAX_PROCS		256
 #define MAX_POISONED		16384
 #define NVIOL			128
+#define NHELD			128	/* hugetlb faults that found no page */
+#define NOFFW			256	/* memory offline windows */
 #define NLASTOPS		64
 #define NGRAVES			32
 #define NERRNO			150
@@ -538,6 +549,16 @@ struct viol {
 	unsigned long a;
 	unsigned long b;
 	unsigned long pfn;
+	long t_ms;		/* since the start */
+	int offlining;		/* memory block + 1 going offline then, or 0 */
+	int decided;		/* held: 1 a violation, 2 during an offline */
+	char pool[96];		/* hugetlb: per-node free pages, isolated blocks */
+};
+
+/* A time a memory block was going offline: [start_ms, end_ms]. */
+struct offwin {
+	long start_ms;
+	long end_ms;		/* 0: not over yet */
 };
 
 struct lastop {
@@ -563,6 +584,11 @@ struct shared {
 	int budget[NOPS][NKINDS];	/* -1: no limit */
 	unsigned int nviol;
 	struct viol viol[NVIOL];
+	unsigned int nheld;
+	struct viol held[NHELD];
+	unsigned long nopage_offline;	/* held faults during an offline */
+	unsigned int noffw;
+	struct offwin offw[NOFFW];
 	unsigned long lastop_seq;
 	struct lastop lastops[NLASTOPS];
 	unsigned int npoisoned;
@@ -931,16 +957,101 @@ static void record(int op, int kind, unsigned long pfn, int err)
 	lastop(op, kind, pfn, res_of(err));
 }
 
-static void violation(int type, int kind, int code, int lsb,
+/*
+ * The first memory block that is going offline (its state file says so
+ * from isolation to the end of the offline), or -1.  open() and read()
+ * only: called from the SIGBUS handler.
+ */
+static int going_offline(void)
+{
+	static const char want[] = "going-offline";
+	char path[96], buf[32];
+	int b, misses = 0;
+
+	for (b = 0; b < 4096 && misses < 256; b++) {
+		snprintf(path, sizeof(path), MEMORY_DIR "/memory%d/state", b);
+		if (read_file(path, buf, sizeof(buf)) <= 0) {
+			misses++;
+			continue;
+		}
+		misses = 0;
+		if (!strncmp(buf, want, sizeof(want) - 1))
+			return b;
+	}
+	return -1;
+}
+
+/* Pageblocks isolated now (memory offline, alloc_contig_range), or -1. */
+static long isolated_blocks(void)
+{
+	static char buf[16384];
+	char *line, *hdr = NULL;
+	long sum = 0;
+	int col = -1;
+
+	if (read_file("/proc/pagetypeinfo", buf, sizeof(buf)) <= 0)
+		return -1;
+	for (line = buf; line && *line; line = strchr(line, '\n'),
+	     line = line ? line + 1 : NULL) {
+		char *p = line, *end = strchr(line, '\n');
+		int c = 0;
+
+		if (!strncmp(line, "Number of blocks type", 21)) {
+			hdr = line + 21;
+			for (p = hdr; p < end; c++) {
+				while (p < end && *p == ' ')
+					p++;
+				if (!strncmp(p, "Isolate", 7))
+					col = c;
+				while (p < end && *p != ' ')
+					p++;
+			}
+			continue;
+		}
+		if (!hdr || col < 0 || strncmp(line, "Node", 4))
+			continue;
+		p = strstr(line, "zone");
+		if (!p || p > end)
+			continue;
+		p += 4;
+		while (p < end && *p == ' ')
+			p++;
+		while (p < end && *p != ' ')	/* the zone's name */
+			p++;
+		for (c = 0; c <= col && p < end; c++) {
+			long v = strtol(p, &p, 10);
+
+			if (c == col)
+				sum += v;
+		}
+	}
+	return sum;
+}
+
+/* Each node's free 2 MiB pages and the isolated pageblocks, into @buf. */
+static void pool_snapshot(char *buf, size_t size)
+{
+	char path[128], val[32];
+	int nid, n = 0;
+
+	for (nid = 0; nid < 4 && n < (int)size; nid++) {
+		snprintf(path, sizeof(path),
+			 "/sys/devices/system/node/node%d/hugepages/hugepages-2048kB/free_hugepages",
+			 nid);
+		if (read_file(path, val, sizeof(val)) <= 0)
+			continue;
+		n += snprintf(buf + n, size - n, "%snode%d free %ld",
+			      n ? ", " : "", nid, strtol(val, NULL, 10));
+	}
+	if (n < (int)size)
+		snprintf(buf + n, size - n, "; isolated pageblocks %ld",
+			 isolated_blocks());
+}
+
+static void fill_viol(struct viol *v, int type, int kind, int code, int lsb,
 		      unsigned long addr, unsigned long a, unsigned long b,
 		      unsigned long pfn)
 {
-	unsigned int n = __atomic_fetch_add(&shm->nviol, 1, __ATOMIC_SEQ_CST);
-	struct viol *v;
-
-	if (n >= NVIOL)
-		return;
-	v = &shm->viol[n];
 	v->type = type;
 	v->pid = my_pid;
 	v->role = my_role;
@@ -951,7 +1062,131 @@ static void violation(int type, int kind, int code, int lsb,
 	v->a = a;
 	v->b = b;
 	v->pfn = pfn;
+	v->t_ms = now_ms();
+	v->offlining = going_offline() + 1;
+	v->decided = 0;
+	v->pool[0] = 0;
+	if (type == V_CODE && (kind == K_HUGETLB_PRIVATE ||
+			       kind == K_HUGETLB_SHARED))
+		pool_snapshot(v->pool, sizeof(v->pool));
 	STORE(&v->ready, 1);
+}
+
+static void violation(int type, int kind, int code, int lsb,
+		      unsigned long addr, unsigned long a, unsigned long b,
+		      unsigned long pfn)
+{
+	unsigned int n = __atomic_fetch_add(&shm->nviol, 1, __ATOMIC_SEQ_CST);
+
+	if (n < NVIOL)
+		fill_viol(&shm->viol[n], type, kind, code, lsb, addr, a, b, pfn);
+}
+
+/*
+ * A hugetlb fault that found no page (BUS_ADRERR).  While a memory block
+ * is going offline, the pool's free pages in it are isolated and no fault
+ * may take them (dequeue_hugetlb_folio_node_exact()); when they are all
+ * the pool has free, a fault gets SIGBUS although the mapping has its
+ * reservation: memory hotplug's behaviour on either kernel, not a lost
+ * error.  Held until main knows whether an offline overlapped it
+ * (decide_held()); a violation otherwise.
+ */
+static void hold_nopage(int kind, int code, int lsb, unsigned long addr,
+			unsigned long ctx, unsigned long pool,
+			unsigned long surplus)
+{
+	unsigned int n = __atomic_fetch_add(&shm->nheld, 1, __ATOMIC_SEQ_CST);
+
+	if (n < NHELD)
+		fill_viol(&shm->held[n], V_CODE, kind, code, lsb, addr, ctx,
+			  pool, surplus);
+	else		/* no room to hold it: it cannot be excused */
+		violation(V_CODE, kind, code, lsb, addr, ctx, pool, surplus);
+}
+
+/* Opens an offline window now; returns its index, or -1. */
+static int offwin_open(void)
+{
+	unsigned int n = __atomic_fetch_add(&shm->noffw, 1, __ATOMIC_SEQ_CST);
+
+	if (n >= NOFFW)
+		return -1;
+	shm->offw[n].end_ms = 0;
+	STORE(&shm->offw[n].start_ms, now_ms() + 1);	/* 0: unset */
+	return n;
+}
+
+static void offwin_close(int w)
+{
+	if (w >= 0)
+		STORE(&shm->offw[w].end_ms, now_ms() + 1);
+}
+
+/*
+ * Whether a memory block was going offline near @t_ms: a little before
+ * (the state file changes before isolation) and some time after (the
+ * poll in main is coarse, and a fault is handled after the offline that
+ * made it fail may have ended).
+ */
+static int offline_near(long t_ms)
+{
+	unsigned int i, n = LOAD(&shm->noffw);
+
+	for (i = 0; i < n && i < NOFFW; i++) {
+		long start = LOAD(&shm->offw[i].start_ms);
+		long end = LOAD(&shm->offw[i].end_ms);
+
+		if (!start)
+			continue;
+		if (t_ms >= start - 500 && (!end || t_ms <= end + 1500))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Decide the held faults older than 2 s (all of them when @all): during
+ * an offline, counted; otherwise a violation, with its own time.
+ */
+static void decide_held(int all)
+{
+	unsigned int i, n = LOAD(&shm->nheld);
+	long now = now_ms();
+
+	for (i = 0; i < n && i < NHELD; i++) {
+		struct viol *h = &shm->held[i];
+		unsigned int k;
+
+		if (!LOAD(&h->ready) || h->decided)
+			continue;
+		if (h->offlining || offline_near(h->t_ms)) {
+			h->decided = 2;
+			shm->nopage_offline++;
+			continue;
+		}
+		if (!all && now - h->t_ms < 2000)
+			continue;
+		h->decided = 1;
+		k = __atomic_fetch_add(&shm->nviol, 1, __ATOMIC_SEQ_CST);
+		if (k < NVIOL) {
+			shm->viol[k] = *h;
+			STORE(&shm->viol[k].ready, 1);
+		}
+	}
+}
+
+/* main polls the blocks' state: an offline by anyone opens a window. */
+static void watch_offline(void)
+{
+	static int w = -1;
+	int b = going_offline();
+
+	if (b >= 0 && w < 0)
+		w = offwin_open();
+	else if (b < 0 && w >= 0) {
+		offwin_close(w);
+		w = -1;
+	}
 }
 
 static int take_budget(int op, int kind)
@@ -1293,8 +1528,13 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 	INC(&shm->sigbus_ctx[ctx]);
 	INC(&shm->sigbus_kind[cc][kind][lsb & 63]);
 	lastop(OP_SIGBUS, kind, addr, cc);
-	if (cc != C_AR && cc != C_AO && is_hugetlb_kind(kind))
+	if (cc == C_ADRERR && is_hugetlb_kind(kind))
 		/* A hugetlb fault that found no page: say what the pool had. */
+		hold_nopage(kind, cc, lsb, addr, ctx,
+			    meminfo_kb("HugePages_Free") << 16 |
+			    (meminfo_kb("HugePages_Rsvd") & 0xffff),
+			    meminfo_kb("HugePages_Surp") + 1);
+	else if (cc != C_AR && cc != C_AO && is_hugetlb_kind(kind))
 		violation(V_CODE, kind, cc, lsb, addr, ctx,
 			  meminfo_kb("HugePages_Free") << 16 |
 			  (meminfo_kb("HugePages_Rsvd") & 0xffff),
@@ -2189,7 +2429,7 @@ static void hp_protect(int b)
 
 static void hotplug_cycle(int protect)
 {
-	int i, b, err;
+	int i, b, err, w;
 
 	for (i = 0; i < MAX_HP_OFF; i++) {
 		b = shm->hp_off[i] - 1;
@@ -2207,7 +2447,9 @@ static void hotplug_cycle(int protect)
 	}
 	if (protect && env.block_pages)
 		hp_protect(b);
+	w = offwin_open();
 	err = block_write(b, "offline");
+	offwin_close(w);
 	record(OP_HOTPLUG_OFFLINE, K_MOVABLE, b, err);
 	if (!err) {
 		hp_remember(b, 1);
@@ -2369,7 +2611,13 @@ static __printf(2, 3) void tprintf(struct text *t, const char *fmt, ...)
 
 static void format_violation(struct viol *v, char *buf, size_t size)
 {
-	int n = snprintf(buf, size, "pid %d %s: ", v->pid, role_names[v->role]);
+	int n = snprintf(buf, size, "at %.1f s", v->t_ms / 1000.0);
+
+	if (v->offlining)
+		n += snprintf(buf + n, size - n, " (memory%d going offline)",
+			      v->offlining - 1);
+	n += snprintf(buf + n, size - n, ": pid %d %s: ", v->pid,
+		      role_names[v->role]);
 
 	switch (v->type) {
 	case V_CODE:
@@ -2379,8 +2627,9 @@ static void format_violation(struct viol *v, char *buf, size_t size)
 			      ctx_names[v->a]);
 		if (v->pfn && n < (int)size)
 			snprintf(buf + n, size - n,
-				 "; hugetlb pool then: free %lu, reserved %lu, surplus %ld",
-				 v->b >> 16, v->b & 0xffff, (long)v->pfn - 1);
+				 "; hugetlb pool then: free %lu, reserved %lu, surplus %ld (%s)",
+				 v->b >> 16, v->b & 0xffff, (long)v->pfn - 1,
+				 v->pool);
 		break;
 	case V_ADDR:
 		snprintf(buf + n, size - n,
@@ -2418,7 +2667,7 @@ static void write_stats(const char *state)
 	struct text t = { NULL, 0, 0 };
 	unsigned int n, i;
 	int o, k, r, c, l, ps[NPSTATES] = { 0 };
-	char vbuf[320];
+	char vbuf[448];
 
 	tprintf(&t, "hwpt-stress-stats 1\nstate %s\nelapsed %.1f\n", state,
 		now_ms() / 1000.0);
@@ -2468,6 +2717,8 @@ static void write_stats(const char *state)
 		tprintf(&t, "poisoned unlisted %u\n", nunlisted);
 	tprintf(&t, "corrupted_kb %ld %ld\n", env.corrupted_start,
 		meminfo_kb("HardwareCorrupted"));
+	if (shm->nopage_offline)
+		tprintf(&t, "sigbus_offline %lu\n", shm->nopage_offline);
 	n = nviolations();
 	tprintf(&t, "violations %u\n", n);
 	for (i = 0; i < n && i < NVIOL; i++) {
@@ -2559,7 +2810,7 @@ static void print_table(void)
 	unsigned long total = 0;
 	unsigned int i, n = nviolations();
 	int o, k, r, c;
-	char vbuf[320];
+	char vbuf[448];
 
 	printf("\n%-22s %-16s %-12s %10s\n", "op", "kind", "result", "count");
 	for (o = 0; o < NOPS; o++)
@@ -2578,6 +2829,9 @@ static void print_table(void)
 	for (c = 0; c < NCTX; c++)
 		if (shm->sigbus_ctx[c])
 			printf("  %-20s %10lu\n", ctx_names[c], shm->sigbus_ctx[c]);
+	if (shm->nopage_offline)
+		printf("hugetlb BUS_ADRERR while memory went offline: %lu (not violations)\n",
+		       shm->nopage_offline);
 	printf("\n%-10s %-10s %10s\n", "process", "event", "count");
 	for (r = 0; r < NROLES; r++)
 		for (k = 0; k < NEVENTS; k++)
@@ -3274,9 +3528,11 @@ static int run_main(void)
 				record(OP_POOL_TOPUP, K_POOL, 0,
 				       write_long(NR_HUGEPAGES, want));
 		}
+		watch_offline();
+		decide_held(0);
 		while (shown < nviolations() && shown < NVIOL &&
 		       LOAD(&shm->viol[shown].ready)) {
-			char vbuf[320];
+			char vbuf[448];
 
 			format_violation(&shm->viol[shown++], vbuf, sizeof(vbuf));
 			printf("hwpt-stress: VIOLATION %s\n", vbuf);
@@ -3311,6 +3567,7 @@ static int run_main(void)
 	unpoison_all(shm->pois, n);
 	unpoison_unlisted_all(shm->pois, n);
 	restore_settings();
+	decide_held(1);
 	write_poisoned();
 	write_stats("final");
 	write_lastops();

@@ -104,9 +104,12 @@ class Run:
         # offline that cannot migrate a page: the removal's own offline,
         # in a kernel thread, would retry for ever, holding the hotplug
         # lock.
+        t = time.time()
         rc, out = g.sh(f'timeout -s INT 30 sh -c "echo offline > '
                        f'{MEMORY}/memory{n}/state"; cat {MEMORY}/memory{n}'
                        '/state', 60)
+        log(f'stress: {fmt_secs(t - self.t0)}: DIMM memory{n} offline took '
+            f'{time.time() - t:.1f} s: {" ".join(out.split()[-1:])}')
         if out.split()[-1:] != ['offline']:
             self.op('dimm_offline', 'refused')
             return
