@@ -194,9 +194,13 @@ static enum mf_result mf_handle_swapcache_clean(const struct mf_page_state *ps,
 }
 
 /*
- * A hugetlb folio (the only large folio left after splitting).  In a file
- * it is removed from the file; an anonymous or free one is dissolved, so
- * the healthy base pages around the bad one go back to the allocator.
+ * A hugetlb folio (the only large folio left after splitting).  We keep no
+ * reference on it: its bad pages are known from its records, and the free
+ * path breaks a poisoned folio up (hugetlb_free_poisoned_folio()), so the
+ * healthy base pages around the bad one go back to the allocator as soon
+ * as the last user lets go.  An anonymous one goes now.  One in a file
+ * stays there, marked, so that every access to it gets SIGBUS, until the
+ * file is truncated or removed; then its memory block can go offline.
  */
 static enum mf_result mf_handle_huge(const struct mf_page_state *ps,
 				     struct page *page)
@@ -204,20 +208,21 @@ static enum mf_result mf_handle_huge(const struct mf_page_state *ps,
 	struct folio *folio = page_folio(page);
 	struct address_space *mapping;
 	enum mf_result result;
+	bool busy;
 
 	mf_check_locked(folio);
 	mapping = folio_mapping(folio);
 	if (!mapping) {
 		folio_unlock(folio);
-		/* Ours was the last use: let it be freed, then dissolved. */
 		folio_put(folio);
 		result = mf_retire_free(page);
 		return mf_has_extra_refs(ps, page, false) ? MF_FAILED : result;
 	}
-	/* Truncated, it stays in the page cache, which keeps a reference. */
 	result = mf_truncate(folio, page_to_pfn(page), mapping);
+	busy = mf_has_extra_refs(ps, page, true);
 	folio_unlock(folio);
-	return mf_has_extra_refs(ps, page, true) ? MF_FAILED : result;
+	folio_put(folio);
+	return busy ? MF_FAILED : result;
 }
 
 #define MF_DIRTY	BIT(PG_dirty)

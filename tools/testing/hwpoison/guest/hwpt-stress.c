@@ -94,7 +94,10 @@
  *             Every second cycle keeps its block clean first: no process
  *             poisons its PFNs meanwhile (RESULT hotplug) and the run's
  *             pending PFNs in it are unpoisoned, so that both outcomes are
- *             seen.  Boot memory blocks may refuse: EINVAL for a block
+ *             seen.  Before each offline, the block's poisoned pages
+ *             the run did not know of join its list (KIND unlisted, OP
+ *             hotplug_offline): offline, kpageflags cannot show them.
+ *             Boot memory blocks may refuse: EINVAL for a block
  *             with a hole, EBUSY for one with unmovable (reserved) pages;
  *             hot-added DIMMs onlined movable are the reliable candidates.
  *
@@ -2427,6 +2430,48 @@ static void hp_protect(int b)
 	}
 }
 
+/* Whether the run's list has @pfn. */
+static int listed_pfn(unsigned long pfn)
+{
+	unsigned int i, n = LOAD(&shm->npoisoned);
+
+	for (i = 0; i < n && i < MAX_POISONED; i++)
+		if (shm->pois[i].pfn == pfn)
+			return 1;
+	return 0;
+}
+
+/*
+ * List the poisoned pages of block @b that the run does not know (a soft
+ * offline whose page moved under it: see "check moved"), just before the
+ * block goes offline: then /proc/kpageflags cannot show them any more,
+ * and the host's HardwareCorrupted check counts the run's listed pages in
+ * offline blocks.  A hugetlb folio is never offlined while poisoned.
+ */
+static void hp_adopt(int b)
+{
+	static unsigned long buf[4096];
+	unsigned long pfn, i, n, first = (unsigned long)b * env.block_pages;
+	unsigned long end = first + env.block_pages;
+	ssize_t got;
+
+	page_flags(0);		/* opens kpageflags_fd */
+	for (pfn = first; pfn < end; pfn += n) {
+		n = end - pfn < 4096 ? end - pfn : 4096;
+		got = pread(kpageflags_fd, buf, n * 8, pfn * 8);
+		if (got <= 0)
+			return;
+		n = got / 8;
+		for (i = 0; i < n; i++) {
+			if ((buf[i] & (KPF_HWPOISON | KPF_NOPAGE | KPF_HUGE)) !=
+			    KPF_HWPOISON || listed_pfn(pfn + i))
+				continue;
+			plog(pfn + i, K_UNLISTED, OP_HOTPLUG_OFFLINE);
+			poisoned_add(pfn + i, K_UNLISTED, OP_HOTPLUG_OFFLINE);
+		}
+	}
+}
+
 static void hotplug_cycle(int protect)
 {
 	int i, b, err, w;
@@ -2447,6 +2492,8 @@ static void hotplug_cycle(int protect)
 	}
 	if (protect && env.block_pages)
 		hp_protect(b);
+	if (env.block_pages)
+		hp_adopt(b);
 	w = offwin_open();
 	err = block_write(b, "offline");
 	offwin_close(w);

@@ -8,7 +8,9 @@
  * action-required machine check on that CPU).  What the signal carried is
  * printed on one line for the host to check.  With --ksm it maps two pages
  * of the same content, MADV_MERGEABLE, and gets ready once ksmd merged
- * them into one KSM page (ksm/run must be 1).
+ * them into one KSM page (ksm/run must be 1).  With --huge-file it creates
+ * a 2 MiB file on hugetlbfs and maps and fills its page (MAP_SHARED); the
+ * file stays when the process ends, and with it the page.
  *
  * Output:
  *   HWPT-READY pid=P cpu=C vaddr=0xV pfn=0xF paddr=0xA
@@ -45,13 +47,14 @@ static void print_usage(void)
 {
 	fprintf(stderr,
 		"usage: hwpt-victim [--kill early|late|default] [--spin] [--cpu N]\n"
-		"                   [--file PATH | --ksm] [--timeout SEC]\n");
+		"                   [--file PATH | --huge-file PATH | --ksm]\n"
+		"                   [--timeout SEC]\n");
 	exit(1);
 }
 
 int main(int argc, char **argv)
 {
-	const char *kill_mode = NULL, *file = NULL;
+	const char *kill_mode = NULL, *file = NULL, *huge_file = NULL;
 	static int timeout = 60, spin, ksm;
 	int cpu = -1, i;
 	long psize = sysconf(_SC_PAGESIZE);
@@ -68,6 +71,8 @@ int main(int argc, char **argv)
 			cpu = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--file") && i + 1 < argc)
 			file = argv[++i];
+		else if (!strcmp(argv[i], "--huge-file") && i + 1 < argc)
+			huge_file = argv[++i];
 		else if (!strcmp(argv[i], "--ksm"))
 			ksm = 1;
 		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
@@ -105,7 +110,20 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (file) {
+	if (huge_file) {
+		const long hsize = 2 << 20;
+		int fd = open(huge_file, O_RDWR | O_CREAT, 0600);
+
+		if (fd < 0 || ftruncate(fd, hsize)) {
+			perror(huge_file);
+			return 1;
+		}
+		page = mmap(NULL, hsize, PROT_READ | PROT_WRITE, MAP_SHARED,
+			    fd, 0);
+		close(fd);
+		if (page != MAP_FAILED)
+			memset((char *)page, 0x5a, hsize);
+	} else if (file) {
 		int fd = open(file, O_RDONLY);
 
 		if (fd < 0) {
@@ -124,7 +142,7 @@ int main(int argc, char **argv)
 	}
 	if (file)
 		(void)page[0];
-	else
+	else if (!huge_file)
 		memset((char *)page, 0x5a, 2 * psize);
 
 	pfn = mf_virt_to_pfn((void *)page);

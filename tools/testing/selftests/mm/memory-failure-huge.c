@@ -444,6 +444,24 @@ static void unmap_and_unpin(struct __test_metadata *_metadata,
 }
 
 /*
+ * Closes the memfd of a shared hugetlb page, which frees the page; a
+ * poisoned one is broken up from a work item: wait until its bad page is
+ * not part of a hugetlb page any more (at most 2 s), then for the work to
+ * finish with the rest.
+ */
+static void close_hugetlb_file(FIXTURE_DATA(memory_failure_huge) *self)
+{
+	int i;
+
+	close(self->memfd);
+	self->memfd = -1;
+	for (i = 0; i < 20 && mf_kpageflags(self->base.pfn) &
+			      (1ULL << KPF_HUGE_BIT); i++)
+		usleep(100000);
+	usleep(200000);
+}
+
+/*
  * A private hugetlb page with a poisoned subpage: the whole 2 MiB page is
  * lost for the process (SIGBUS BUS_MCEERR_AR with si_addr_lsb = 21, si_addr
  * the address touched), the page is dissolved out of the pool
@@ -672,13 +690,17 @@ TEST_F(memory_failure_huge, hugetlb_filter_veto)
  * A shared hugetlb page (memfd, MFD_HUGETLB) with a poisoned subpage: the
  * page stays in the file (HugePages_Total unchanged), every access to the
  * 2 MiB range gets SIGBUS BUS_MCEERR_AR with si_addr_lsb = 21, one
- * recovered failure, HardwareCorrupted +4 kB.
+ * recovered failure, HardwareCorrupted +4 kB; unpoison is refused while
+ * the file holds it.  When the file goes away the page is freed and
+ * broken up like a dissolved one (HugePages_Total one below, HugePages_Free
+ * as while it was in use): the bad page stays marked and counted, taken
+ * off the allocator, the head does not; the bad page unpoisons as an
+ * ordinary page.
  *
- * Stock 6.12 behaviour (weakness): when the file goes away the poisoned
- * hugetlb page is neither dissolved nor freed: it stays counted as in use
- * in the pool (HugePages_Free stays one short) until it is unpoisoned, and
- * unpoison by the poisoned subpage's PFN is refused (EBUSY) although
- * /proc/kpageflags reports that PFN hwpoisoned: only the head PFN works.
+ * Stock 6.12 behaviour (weakness 5): memory failure keeps a reference on
+ * the page, so when the file goes away it is neither broken up nor freed:
+ * all 2 MiB stay lost, counted in use by the pool, until it is unpoisoned,
+ * and only by its head PFN.
  */
 TEST_F(memory_failure_huge, hugetlb_shared)
 {
@@ -704,34 +726,35 @@ TEST_F(memory_failure_huge, hugetlb_shared)
 	check_counters(_metadata, self, 1, 0);
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total);
 
-	/*
-	 * The page stays in the file, hwpoisoned, with the reference memory
-	 * failure took: unpoison is refused while the file holds it.  Once the
-	 * file is gone the page is still not freed (the pool counts it in use)
-	 * and unpoison by the PFN that was poisoned is refused: only the head
-	 * PFN of the hugetlb page unpoisons it, which frees it to the pool.
-	 */
 	ASSERT_EQ(munmap(self->map, self->map_len), 0);
 	self->map = NULL;
 	EXPECT_EQ(mf_unpoison_pfn(self->base.pfn - BAD_SUBPAGE), EBUSY);
-	close(self->memfd);
-	self->memfd = -1;
-	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total);
+	EXPECT_EQ(mf_unpoison_pfn(self->base.pfn), EBUSY);
+
+	close_hugetlb_file(self);
+	EXPECT_EQ(mf_meminfo_kb("HugePages_Total"), total - 1);
 	EXPECT_EQ(mf_meminfo_kb("HugePages_Free"), nfree - 1);
 	EXPECT_TRUE(mf_pfn_is_hwpoison(self->base.pfn));
-	EXPECT_EQ(mf_unpoison_pfn(self->base.pfn), EBUSY);
-	mf_unpoison_and_check(_metadata, self->base.pfn - BAD_SUBPAGE,
+	EXPECT_FALSE(mf_kpageflags(self->base.pfn) & (1ULL << KPF_BUDDY));
+	EXPECT_FALSE(mf_kpageflags(self->base.pfn) & (1ULL << KPF_HUGE_BIT));
+	EXPECT_FALSE(mf_pfn_is_hwpoison(self->base.pfn - BAD_SUBPAGE));
+	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
+		  self->base.corrupted_kb + self->psize / 1024);
+	if (mf_kpageflags(self->base.pfn) & (1ULL << KPF_HUGE_BIT)) {
+		/* Still a hugetlb page: unpoison it whole, by its head. */
+		mf_unpoison_pfn(self->base.pfn - BAD_SUBPAGE);
+		return;
+	}
+	mf_unpoison_and_check(_metadata, self->base.pfn,
 			      self->base.corrupted_kb);
-	EXPECT_FALSE(mf_pfn_is_hwpoison(self->base.pfn));
-	EXPECT_EQ(mf_meminfo_kb("HugePages_Free"), nfree);
 }
 
 /*
  * The same subpage of an in-use hugetlb page poisoned again, three times,
  * by PFN (the page stays in its file, poisoned): each repeat fails with
  * EHWPOISON and changes nothing, neither HardwareCorrupted nor the node's
- * counts.  Unpoison by the head PFN, once the file is gone, gives back
- * exactly what the first error took.
+ * counts.  Once the file is gone, the page is broken up and unpoison of
+ * the bad page gives back exactly what the first error took.
  *
  * Stock 6.12 (weakness): every repeat adds 4 kB to HardwareCorrupted,
  * which unpoison does not take back.
@@ -760,11 +783,14 @@ TEST_F(memory_failure_huge_unmapped, hugetlb_repeat)
 	EXPECT_TRUE(mf_pfn_is_hwpoison(h->base.pfn));
 	check_counters(_metadata, h, 1, 0);
 
-	close(h->memfd);
-	h->memfd = -1;
-	mf_unpoison_and_check(_metadata, h->base.pfn - BAD_SUBPAGE,
-			      h->base.corrupted_kb);
-	EXPECT_FALSE(mf_pfn_is_hwpoison(h->base.pfn));
+	close_hugetlb_file(h);
+	EXPECT_FALSE(mf_kpageflags(h->base.pfn) & (1ULL << KPF_HUGE_BIT));
+	if (mf_kpageflags(h->base.pfn) & (1ULL << KPF_HUGE_BIT)) {
+		/* Still a hugetlb page: unpoison it whole, by its head. */
+		mf_unpoison_pfn(h->base.pfn - BAD_SUBPAGE);
+		return;
+	}
+	mf_unpoison_and_check(_metadata, h->base.pfn, h->base.corrupted_kb);
 }
 
 /*

@@ -7,7 +7,7 @@ import re
 import time
 
 from . import (HWPOISON, check, free_pfn, hwpt_write, meminfo_kb, node_stats,
-               pfn_poisoned, scenario, unpoison)
+               pfn_poisoned, scenario, unpoison, victim_ready)
 
 TRACING = '/sys/kernel/tracing'
 EVENT = f'{TRACING}/events/ras/memory_failure_event'
@@ -282,3 +282,78 @@ def hotplug_soft_offline_race(g):
         check(g.alive(), 'the guest died')
     g.sh('kill %1 2>/dev/null; true')
     check(offlined, 'the block never went offline: the race was not tried')
+
+
+def _hugepages(node):
+    return (f'/sys/devices/system/node/node{node}/hugepages/'
+            'hugepages-2048kB/nr_hugepages')
+
+
+# Stock 6.12 behaviour (weakness 5): memory failure keeps a reference on a
+# poisoned hugetlb page in a file, so the page outlives the file and the
+# memory block that holds it can never be offlined: the DIMM cannot be
+# removed.
+@scenario('qemu.hotplug_poisoned_hugetlb_file', boot='own')
+def hotplug_poisoned_hugetlb_file(g):
+    """Offlining a memory block that holds a poisoned hugetlb file page.
+
+    A 128 MiB pc-dimm onlined movable on node 1, with node 1's hugetlb pool
+    (and only it) in the DIMM.  A late-kill process maps a 2 MiB hugetlbfs
+    file and fills its page, which is in the DIMM; hard_offline_page
+    poisons it ("recovery action for huge page: Recovered"), and the file
+    keeps it.  Offlining the block can neither migrate nor free that page:
+    it must fail within 20 s with EBUSY (not retry until the 60 s signal
+    ends it) and leave the block online.  Once the file is removed, the
+    folio is freed and broken up, and the offline succeeds (on stock it
+    still fails: EBUSY).  Removing the DIMM takes its poisoned page out of
+    HardwareCorrupted.
+    """
+    block = int(g.read_file(f'{MEMORY}/block_size_bytes'), 16)
+    corrupted = meminfo_kb(g, 'HardwareCorrupted')
+    old = [g.read_file(_hugepages(n)) for n in (0, 1)]
+    dimm = g.dimm_add(128, node=1)
+    addr = g.dimm_addr(dimm)
+    n = addr // block
+    mem = f'{MEMORY}/memory{n}'
+    mnt = '/tmp/hwpt-hugetlbfs'
+    check(_wait_path(g, mem, True), f'{mem} did not appear')
+    err = hwpt_write(g, f'{mem}/state', 'online_movable')
+    check(err == 'OK', f'online_movable: {err}')
+    g.sh_ok(f'echo 0 > {_hugepages(0)}; echo 4 > {_hugepages(1)}; '
+            f'mkdir -p {mnt} && mount -t hugetlbfs none {mnt}')
+    try:
+        check(g.read_file(_hugepages(1)) == '4', 'no 4 huge pages on node 1')
+        seq = g.start_cmd(f'hwpt-victim --kill late --huge-file {mnt}/f '
+                          '--timeout 5')
+        pfn, paddr, _ = victim_ready(g, seq)
+        first = addr >> 12
+        check(first <= pfn < first + (block >> 12),
+              f'the hugetlb page {pfn:#x} is not in the DIMM')
+        mark = g.console_mark()
+        err = hwpt_write(g, f'{MEMORY}/hard_offline_page', f'{paddr:#x}')
+        check(err == 'OK', f'hard_offline_page: {err}')
+        log_line(g, mark, pfn, 'huge page', 'Recovered')
+        g.wait(seq, 60)         # its time is up; the file keeps the page
+
+        t = time.time()
+        rc, out = g.sh(f'timeout -s INT 60 hwpt-write {mem}/state offline',
+                       120)
+        took = time.time() - t
+        m = re.search(r'errno=\d+ (\w+)', out)
+        err = m.group(1) if m else 'ended by the signal'
+        check(took < 20, f'the offline took {took:.0f} s ({err})')
+        check(err == 'EBUSY', f'offline with the poisoned file page: {err}, '
+              'not EBUSY')
+        check(g.read_file(f'{mem}/state') == 'online',
+              'the failed offline left the block offline')
+
+        g.sh_ok(f'rm -f {mnt}/f')
+        err = hwpt_write(g, f'{mem}/state', 'offline')
+        check(err == 'OK', f'offline after the file went: {err}')
+    finally:
+        g.sh(f'rm -f {mnt}/f; umount {mnt}; echo {old[1]} > {_hugepages(1)}; '
+             f'echo {old[0]} > {_hugepages(0)}; true')
+    check(g.dimm_del(dimm), 'no DEVICE_DELETED for the DIMM')
+    check(_wait_path(g, mem, False), f'{mem} still there after unplug')
+    check(meminfo_kb(g, 'HardwareCorrupted') == corrupted,
+          'removing the block did not drop its page from HardwareCorrupted')
