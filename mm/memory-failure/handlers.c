@@ -82,6 +82,27 @@ static void mf_check_locked(struct folio *folio)
 	VM_WARN_ON_ONCE_FOLIO(!folio_test_locked(folio), folio);
 }
 
+/*
+ * Take the data of the locked page-cache folio of @page out of @mapping,
+ * then unlock the folio.  shmem and hugetlbfs keep the folio in the file,
+ * marked, with the file's references: only other references than those
+ * (and ours) make it fail.
+ */
+static enum mf_result mf_leave_file(const struct mf_page_state *ps,
+				    struct page *page,
+				    struct address_space *mapping)
+{
+	struct folio *folio = page_folio(page);
+	/* Read before the truncation, which may free the mapping. */
+	bool kept = shmem_mapping(mapping) || folio_test_hugetlb(folio);
+	enum mf_result result = mf_truncate(folio, page_to_pfn(page), mapping);
+
+	if (mf_has_extra_refs(ps, page, kept))
+		result = MF_FAILED;
+	folio_unlock(folio);
+	return result;
+}
+
 /* Kernel-owned pages: nothing we can take away from their owner. */
 static enum mf_result mf_handle_kernel(const struct mf_page_state *ps,
 				       struct page *page)
@@ -113,8 +134,6 @@ static enum mf_result mf_handle_clean(const struct mf_page_state *ps,
 {
 	struct folio *folio = page_folio(page);
 	struct address_space *mapping;
-	enum mf_result result;
-	bool shmem;
 
 	mf_check_locked(folio);
 	mf_isolate_from_lru(folio);
@@ -131,13 +150,7 @@ static enum mf_result mf_handle_clean(const struct mf_page_state *ps,
 		return MF_FAILED;
 	}
 
-	/* shmem keeps its page-cache references until the file goes. */
-	shmem = shmem_mapping(mapping);
-	result = mf_truncate(folio, page_to_pfn(page), mapping);
-	if (mf_has_extra_refs(ps, page, shmem))
-		result = MF_FAILED;
-	folio_unlock(folio);
-	return result;
+	return mf_leave_file(ps, page, mapping);
 }
 
 /*
@@ -155,42 +168,32 @@ static enum mf_result mf_handle_dirty(const struct mf_page_state *ps,
 }
 
 /*
- * A dirty swap-cache page: the only copy.  Keep it in the swap cache,
- * poisoned, so that whoever swaps it in gets SIGBUS (a delayed kill).
+ * A page of the swap cache.  Dirty, it is the only copy of the data: it
+ * stays in the swap cache, poisoned and not up to date, so that whoever
+ * swaps it in gets SIGBUS (a delayed kill), and the swap cache keeps its
+ * references while the entry lives.  Clean, the swap device has the data:
+ * the page leaves the swap cache.
  */
-static enum mf_result mf_handle_swapcache_dirty(const struct mf_page_state *ps,
-						struct page *page)
+static enum mf_result mf_handle_swapcache(const struct mf_page_state *ps,
+					  struct page *page)
 {
+	bool only_copy = ps->type == MF_MSG_DIRTY_SWAPCACHE;
+	enum mf_result done = only_copy ? MF_DELAYED : MF_RECOVERED;
 	struct folio *folio = page_folio(page);
-	enum mf_result result;
 
 	mf_check_locked(folio);
-	folio_clear_dirty(folio);
-	folio_clear_uptodate(folio);
-	result = mf_isolate_from_lru(folio) ? MF_DELAYED : MF_FAILED;
+	if (only_copy) {
+		folio_clear_dirty(folio);
+		folio_clear_uptodate(folio);
+	} else {
+		delete_from_swap_cache(folio);
+	}
+	if (!mf_isolate_from_lru(folio))
+		done = MF_FAILED;
 	folio_unlock(folio);
-
-	/* The swap cache keeps its references while the entry lives. */
-	if (mf_has_extra_refs(ps, page, result == MF_DELAYED))
-		result = MF_FAILED;
-	return result;
-}
-
-/* A clean swap-cache page: the swap device has the data, drop ours. */
-static enum mf_result mf_handle_swapcache_clean(const struct mf_page_state *ps,
-						struct page *page)
-{
-	struct folio *folio = page_folio(page);
-	enum mf_result result;
-
-	mf_check_locked(folio);
-	delete_from_swap_cache(folio);
-	result = mf_isolate_from_lru(folio) ? MF_RECOVERED : MF_FAILED;
-	folio_unlock(folio);
-
-	if (mf_has_extra_refs(ps, page, false))
-		result = MF_FAILED;
-	return result;
+	if (mf_has_extra_refs(ps, page, done == MF_DELAYED))
+		done = MF_FAILED;
+	return done;
 }
 
 /*
@@ -208,21 +211,18 @@ static enum mf_result mf_handle_huge(const struct mf_page_state *ps,
 	struct folio *folio = page_folio(page);
 	struct address_space *mapping;
 	enum mf_result result;
-	bool busy;
 
 	mf_check_locked(folio);
 	mapping = folio_mapping(folio);
-	if (!mapping) {
-		folio_unlock(folio);
+	if (mapping) {
+		result = mf_leave_file(ps, page, mapping);
 		folio_put(folio);
-		result = mf_retire_free(page);
-		return mf_has_extra_refs(ps, page, false) ? MF_FAILED : result;
+		return result;
 	}
-	result = mf_truncate(folio, page_to_pfn(page), mapping);
-	busy = mf_has_extra_refs(ps, page, true);
 	folio_unlock(folio);
 	folio_put(folio);
-	return busy ? MF_FAILED : result;
+	result = mf_retire_free(page);
+	return mf_has_extra_refs(ps, page, false) ? MF_FAILED : result;
 }
 
 #define MF_DIRTY	BIT(PG_dirty)
@@ -241,9 +241,9 @@ static const struct mf_page_state mf_page_states[] = {
 	{ MF_RESERVED, MF_RESERVED, MF_MSG_KERNEL, mf_handle_kernel },
 	{ MF_HEAD, MF_HEAD, MF_MSG_HUGE, mf_handle_huge },
 	{ MF_SWAPCACHE | MF_DIRTY, MF_SWAPCACHE | MF_DIRTY,
-	  MF_MSG_DIRTY_SWAPCACHE, mf_handle_swapcache_dirty },
+	  MF_MSG_DIRTY_SWAPCACHE, mf_handle_swapcache },
 	{ MF_SWAPCACHE | MF_DIRTY, MF_SWAPCACHE,
-	  MF_MSG_CLEAN_SWAPCACHE, mf_handle_swapcache_clean },
+	  MF_MSG_CLEAN_SWAPCACHE, mf_handle_swapcache },
 	{ MF_MLOCKED | MF_DIRTY, MF_MLOCKED | MF_DIRTY,
 	  MF_MSG_DIRTY_MLOCKED_LRU, mf_handle_dirty },
 	{ MF_MLOCKED | MF_DIRTY, MF_MLOCKED,

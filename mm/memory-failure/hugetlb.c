@@ -75,7 +75,7 @@ EXPORT_SYMBOL_IF_KUNIT(is_raw_hwpoison_page_in_hugepage);
 
 /* What becomes of the recorded pages when their records are freed. */
 enum mf_records_end {
-	MF_RECORDS_TO_PAGES,	/* the folio is broken up: mark each page */
+	MF_RECORDS_TO_PAGES,	/* the mark moves from the head to each page */
 	MF_RECORDS_HEALED,	/* unpoison: the pages are good, uncount them */
 	MF_RECORDS_DROP,	/* forget them: nothing is marked or uncounted */
 };
@@ -89,6 +89,9 @@ static unsigned long mf_free_records(struct folio *folio,
 	unsigned long nr = 0;
 
 	head = llist_del_all(raw_hwp_list_head(folio));
+	/* The mark moves: off the head first, which may be a bad page too. */
+	if (end == MF_RECORDS_TO_PAGES)
+		folio_clear_hwpoison(folio);
 	llist_for_each_entry_safe(e, next, head, node) {
 		if (end == MF_RECORDS_TO_PAGES)
 			SetPageHWPoison(e->page);
@@ -111,25 +114,9 @@ static unsigned long mf_free_records(struct folio *folio,
 unsigned long mf_hugetlb_drop_records(struct folio *folio)
 {
 	lockdep_assert_held(&mf_mutex);
-	if (folio_test_hugetlb_raw_hwp_unreliable(folio))
-		return 0;
-	return mf_free_records(folio, MF_RECORDS_HEALED);
-}
-
-/**
- * folio_clear_hugetlb_hwpoison() - move a hugetlb folio's mark to its pages
- * @folio: a hwpoisoned folio of hugetlb's CMA area, about to go back whole
- *
- * Called by mm/hugetlb.c once the folio's vmemmap is restored; a folio
- * without complete records never gets here (it is never freed), and any
- * other poisoned folio is broken up by hugetlb_free_poisoned_folio().
- *
- * Context: Any context that may sleep.
- */
-void folio_clear_hugetlb_hwpoison(struct folio *folio)
-{
-	folio_clear_hwpoison(folio);
-	mf_free_records(folio, MF_RECORDS_TO_PAGES);
+	/* Incomplete records: which pages are bad is not known. */
+	return folio_test_hugetlb_raw_hwp_unreliable(folio) ? 0 :
+	       mf_free_records(folio, MF_RECORDS_HEALED);
 }
 
 /*
@@ -204,6 +191,21 @@ void hugetlb_free_poisoned_folio(struct folio *folio)
 
 	llist_for_each_entry_safe(e, next, bad, node)
 		kfree(e);
+}
+
+/**
+ * folio_clear_hugetlb_hwpoison() - move a hugetlb folio's mark to its pages
+ * @folio: a hwpoisoned folio of hugetlb's CMA area, about to go back whole
+ *
+ * Called by mm/hugetlb.c once the folio's vmemmap is restored; a folio
+ * without complete records never gets here (it is never freed), and any
+ * other poisoned folio is broken up by hugetlb_free_poisoned_folio().
+ *
+ * Context: Any context that may sleep.
+ */
+void folio_clear_hugetlb_hwpoison(struct folio *folio)
+{
+	mf_free_records(folio, MF_RECORDS_TO_PAGES);
 }
 
 /**

@@ -50,41 +50,6 @@ static unsigned long mf_entry_pfn(pte_t pte)
 	return is_hwpoison_entry(swp) ? swp_offset_pfn(swp) : 0;
 }
 
-static int mf_walk_pmd(pmd_t *pmdp, unsigned long addr, unsigned long end,
-		       struct mm_walk *walk)
-{
-	struct mf_walk *w = walk->private;
-	pte_t *start, *pte;
-	spinlock_t *ptl;	/* of the page table being read */
-	bool found = false;
-
-	ptl = pmd_trans_huge_lock(pmdp, walk->vma);
-	if (ptl) {
-		pmd_t pmd = *pmdp;
-
-		if (pmd_present(pmd))
-			found = mf_walk_match(w, pmd_pfn(pmd),
-					      1UL << (PMD_SHIFT - PAGE_SHIFT),
-					      addr, PAGE_SHIFT);
-		spin_unlock(ptl);
-		goto out;
-	}
-
-	start = pte_offset_map_lock(walk->mm, pmdp, addr, &ptl);
-	if (!start)
-		goto out;
-	for (pte = start; addr != end; pte++, addr += PAGE_SIZE) {
-		found = mf_walk_match(w, mf_entry_pfn(ptep_get(pte)), 1, addr,
-				      PAGE_SHIFT);
-		if (found)
-			break;
-	}
-	pte_unmap_unlock(start, ptl);
-out:
-	cond_resched();
-	return found;
-}
-
 #ifdef CONFIG_HUGETLB_PAGE
 /* A hugetlb entry maps a whole huge page: report its full size. */
 static int mf_walk_hugetlb(pte_t *ptep, unsigned long hmask,
@@ -98,6 +63,41 @@ static int mf_walk_hugetlb(pte_t *ptep, unsigned long hmask,
 			     pages_per_huge_page(h), addr, huge_page_shift(h));
 }
 #endif
+
+/*
+ * One page table's worth of the range: a PMD that maps a THP whole is one
+ * entry for all its pages; otherwise each PTE, the page table locked.
+ */
+static int mf_walk_pmd(pmd_t *pmdp, unsigned long addr, unsigned long end,
+		       struct mm_walk *walk)
+{
+	unsigned long i, nr = (end - addr) >> PAGE_SHIFT;
+	struct mf_walk *w = walk->private;
+	spinlock_t *ptl;	/* of the page table being read */
+	bool found = false;
+	pte_t *ptes;
+
+	cond_resched();		/* a walk of a large mapping is long */
+	ptl = pmd_trans_huge_lock(pmdp, walk->vma);
+	if (ptl) {
+		pmd_t pmd = *pmdp;
+
+		found = pmd_present(pmd) &&
+			mf_walk_match(w, pmd_pfn(pmd),
+				      1UL << (PMD_SHIFT - PAGE_SHIFT), addr,
+				      PAGE_SHIFT);
+		spin_unlock(ptl);
+	} else {
+		ptes = pte_offset_map_lock(walk->mm, pmdp, addr, &ptl);
+		for (i = 0; ptes && i < nr && !found; i++)
+			found = mf_walk_match(w, mf_entry_pfn(ptep_get(ptes + i)),
+					      1, addr + (i << PAGE_SHIFT),
+					      PAGE_SHIFT);
+		if (ptes)
+			pte_unmap_unlock(ptes, ptl);
+	}
+	return found;
+}
 
 static const struct mm_walk_ops mf_walk_ops = {
 	.pmd_entry	= mf_walk_pmd,

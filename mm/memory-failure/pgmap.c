@@ -74,6 +74,25 @@ unlock:
 	return ret;
 }
 
+/*
+ * The owner of the memory (a driver, or the file system on it) handles the
+ * error if it has a way; if it has none, or declines, the generic way does.
+ * The pagemap's own metadata cannot be recovered: -ENXIO.
+ */
+static int mf_pgmap_handle(struct dev_pagemap *pgmap, unsigned long pfn,
+			   int flags)
+{
+	int ret = -EOPNOTSUPP;
+
+	if (!pgmap_pfn_valid(pgmap, pfn))
+		return -ENXIO;
+	if (pgmap_has_memory_failure(pgmap))
+		ret = pgmap->ops->memory_failure(pgmap, pfn, 1, flags);
+	if (ret != -EOPNOTSUPP)
+		return ret;
+	return mf_generic_kill_procs(pfn, flags, pgmap);
+}
+
 /**
  * mf_dev_pagemap_failure() - handle an error in device memory
  * @pfn: the corrupted page
@@ -87,20 +106,10 @@ unlock:
 int mf_dev_pagemap_failure(unsigned long pfn, int flags,
 			   struct dev_pagemap *pgmap)
 {
-	int ret = -ENXIO;
+	int ret;
 
 	lockdep_assert_held(&mf_mutex);
-	if (!pgmap_pfn_valid(pgmap, pfn))
-		goto out;
-
-	if (pgmap_has_memory_failure(pgmap)) {
-		ret = pgmap->ops->memory_failure(pgmap, pfn, 1, flags);
-		/* The owner may decline, leaving it to the generic way. */
-		if (ret != -EOPNOTSUPP)
-			goto out;
-	}
-	ret = mf_generic_kill_procs(pfn, flags, pgmap);
-out:
+	ret = mf_pgmap_handle(pgmap, pfn, flags);
 	put_dev_pagemap(pgmap);
 	if (ret != -EOPNOTSUPP)
 		mf_report(pfn, MF_MSG_DAX, ret ? MF_FAILED : MF_RECOVERED);
@@ -108,44 +117,55 @@ out:
 }
 
 #ifdef CONFIG_FS_DAX
+/*
+ * Page @index of an fsdax file: mark it (unless the device is only going
+ * away: its memory is fine) and kill whoever maps it.  The DAX entry lock
+ * keeps the page in the file meanwhile; a hole has no users.
+ */
+static int mf_dax_kill_one(struct address_space *mapping, pgoff_t index,
+			   int mf_flags)
+{
+	struct page *page = NULL;
+	struct mf_victims vs;
+	dax_entry_t cookie;
+
+	cookie = dax_lock_mapping_entry(mapping, index, &page);
+	if (!cookie)
+		return -EBUSY;
+	if (page) {
+		if (!(mf_flags & MF_MEM_PRE_REMOVE))
+			SetPageHWPoison(page);
+		mf_collect_mapping_victims(&vs, mapping, index, page, mf_flags);
+		mf_unmap_range_and_kill(&vs, mapping, index, mf_flags);
+	}
+	dax_unlock_mapping_entry(mapping, index, cookie);
+	return 0;
+}
+
 /**
- * mf_dax_kill_procs() - kill the users of a damaged fsdax file range
+ * mf_dax_kill_procs() - tell the users of a damaged fsdax range
  * @mapping: the file
- * @index: first page offset of the range
- * @count: number of pages
- * @mf_flags: MF_* flags; MF_MEM_PRE_REMOVE when the device is going away
- *	(then every user is killed and the pages are not marked)
+ * @index: the page offset in @mapping where the damage starts
+ * @count: how many pages it covers
+ * @mf_flags: MF_* flags; with MF_MEM_PRE_REMOVE the device is going away:
+ *	every user is killed, and the pages are left unmarked
  *
- * Called by file systems from their notify_failure operation.
+ * A file system calls this from its notify_failure operation.  Users are
+ * always killed: the access cannot be retried.
  *
  * Context: Process context.
- * Return: 0, or -EBUSY when a DAX entry could not be locked.
+ * Return: 0, or -EBUSY when the DAX entry of a page could not be locked;
+ * the pages before it were handled.
  */
 int mf_dax_kill_procs(struct address_space *mapping, pgoff_t index,
 		      unsigned long count, int mf_flags)
 {
-	bool pre_remove = mf_flags & MF_MEM_PRE_REMOVE;
-	pgoff_t end = index + count;
-	struct mf_victims vs;
-	dax_entry_t cookie;
-	struct page *page;
+	int ret = 0;
 
 	mf_flags |= MF_ACTION_REQUIRED | MF_MUST_KILL;
-	for (; index < end; index++) {
-		page = NULL;
-		cookie = dax_lock_mapping_entry(mapping, index, &page);
-		if (!cookie)
-			return -EBUSY;
-		if (page) {
-			if (!pre_remove)
-				SetPageHWPoison(page);
-			mf_collect_mapping_victims(&vs, mapping, index, page,
-						   mf_flags);
-			mf_unmap_range_and_kill(&vs, mapping, index, mf_flags);
-		}
-		dax_unlock_mapping_entry(mapping, index, cookie);
-	}
-	return 0;
+	while (count-- && !ret)
+		ret = mf_dax_kill_one(mapping, index++, mf_flags);
+	return ret;
 }
 EXPORT_SYMBOL_GPL(mf_dax_kill_procs);
 #endif

@@ -20,18 +20,25 @@
 
 static int sysctl_enable_soft_offline __read_mostly = 1;
 
-/* Migrate an isolated folio away; 0 or a negative errno. */
-static int mf_migrate_away(struct list_head *folios)
+/*
+ * Where a soft-offlined folio goes: movable user memory, on its own node
+ * first (alloc_migration_target() falls back to the others); allocation
+ * tries hard but fails rather than invoke the OOM killer.
+ */
+#define MF_SOFT_TARGET_GFP	(GFP_USER | __GFP_MOVABLE | __GFP_RETRY_MAYFAIL)
+
+/* Migrate the isolated folio of node @nid away; 0 or a negative errno. */
+static int mf_migrate_away(struct list_head *folios, int nid)
 {
-	struct migration_target_control mtc = {
-		.nid = NUMA_NO_NODE,
-		.gfp_mask = GFP_USER | __GFP_MOVABLE | __GFP_RETRY_MAYFAIL,
+	struct migration_target_control target = {
 		.reason = MR_MEMORY_FAILURE,
+		.gfp_mask = MF_SOFT_TARGET_GFP,
+		.nid = nid,
 	};
 	int ret;
 
 	ret = migrate_pages(folios, alloc_migration_target, NULL,
-			    (unsigned long)&mtc, MIGRATE_SYNC,
+			    (unsigned long)&target, MIGRATE_SYNC,
 			    MR_MEMORY_FAILURE, NULL);
 	if (ret && !list_empty(folios))
 		putback_movable_pages(folios);
@@ -60,6 +67,7 @@ static int mf_soft_offline_migrate(struct folio *folio, struct page *page,
 {
 	unsigned long pfn = page_to_pfn(page);
 	const char *what = huge ? "hugepage" : "page";
+	int nid = folio_nid(folio);
 	LIST_HEAD(folios);
 	bool isolated;
 	int ret;
@@ -72,7 +80,7 @@ static int mf_soft_offline_migrate(struct folio *folio, struct page *page,
 		return -EBUSY;
 	}
 
-	ret = mf_migrate_away(&folios);
+	ret = mf_migrate_away(&folios, nid);
 	if (ret) {
 		pr_info("%#lx: %s migration failed %d, type %pGp\n", pfn, what,
 			ret, &page->flags);
