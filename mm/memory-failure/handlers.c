@@ -39,17 +39,22 @@ VISIBLE_IF_KUNIT bool mf_has_extra_refs(const struct mf_page_state *ps,
 }
 EXPORT_SYMBOL_IF_KUNIT(mf_has_extra_refs);
 
-/* Take a folio off its LRU list and drop the LRU's reference. */
+/*
+ * Take a folio off its LRU list for good.  It will never be freed (we keep
+ * it), so its memcg is uncharged now, and it loses the LRU flags that the
+ * page allocator would complain about if unpoison freed it.
+ */
 static bool mf_isolate_from_lru(struct folio *folio)
 {
-	if (!folio_isolate_lru(folio))
-		return false;
-	folio_clear_active(folio);
-	folio_clear_unevictable(folio);
-	mem_cgroup_uncharge(folio);
-	/* folio_isolate_lru() took a reference for us: drop it. */
-	folio_put(folio);
-	return true;
+	bool isolated = folio_isolate_lru(folio);
+
+	if (isolated) {
+		mem_cgroup_uncharge(folio);
+		folio_clear_unevictable(folio);
+		folio_clear_active(folio);
+		folio_put(folio);	/* folio_isolate_lru()'s reference */
+	}
+	return isolated;
 }
 
 /* Remove a page-cache folio from its file, so the file forgets the data. */
@@ -329,6 +334,9 @@ int mf_unmap_and_classify(struct folio *folio, struct page *page,
 		folio_wait_writeback(folio);
 		if (!mf_unmap_user_mappings(folio, page, pfn, flags)) {
 			folio_unlock(folio);
+			/* We keep no hugetlb folio: its users free it. */
+			if (folio_test_hugetlb(folio))
+				folio_put(folio);
 			return mf_report(pfn, MF_MSG_UNMAP_FAILED, MF_FAILED);
 		}
 	}

@@ -59,16 +59,17 @@ bool is_raw_hwpoison_page_in_hugepage(struct page *page)
 	struct folio *folio = page_folio(page);
 	bool bad;
 
-	if (!folio_test_hwpoison(folio))
-		return false;
-	if (!folio_test_hugetlb(folio))
-		return PageHWPoison(page);
-	if (folio_test_hugetlb_raw_hwp_unreliable(folio))
-		return true;
-	/* mf_mutex keeps the records from being freed under the walk. */
-	mutex_lock(&mf_mutex);
-	bad = mf_recorded(folio, page);
-	mutex_unlock(&mf_mutex);
+	/* Only a marked hugetlb folio has records to look at. */
+	if (!folio_test_hugetlb(folio) || !folio_test_hwpoison(folio))
+		return folio_test_hwpoison(folio) && PageHWPoison(page);
+	/* Incomplete records: any page may be bad. */
+	bad = folio_test_hugetlb_raw_hwp_unreliable(folio);
+	if (!bad) {
+		/* mf_mutex keeps the records from being freed under the walk. */
+		mutex_lock(&mf_mutex);
+		bad = mf_recorded(folio, page);
+		mutex_unlock(&mf_mutex);
+	}
 	return bad;
 }
 EXPORT_SYMBOL_IF_KUNIT(is_raw_hwpoison_page_in_hugepage);

@@ -244,6 +244,20 @@ int unmap_poisoned_folio(struct folio *folio, unsigned long pfn, bool must_kill)
 	return folio_mapped(folio) ? -EBUSY : 0;
 }
 
+/*
+ * Whether user page tables map @folio: kernel pages never are, and only
+ * LRU and hugetlb folios can be.  An unmapped page of the swap cache is
+ * told late, to whoever swaps it in.
+ */
+static bool mf_user_mapped(struct folio *folio)
+{
+	if (folio_test_slab(folio) || folio_test_pgtable(folio) ||
+	    folio_test_reserved(folio) || folio_test_offline(folio))
+		return false;
+	return folio_mapped(folio) &&
+	       (folio_test_hugetlb(folio) || folio_test_lru(folio));
+}
+
 /**
  * mf_unmap_user_mappings() - unmap a poisoned folio and tell its users
  * @folio: the folio, locked
@@ -266,12 +280,7 @@ bool mf_unmap_user_mappings(struct folio *folio, struct page *page,
 	bool unmapped, force;
 
 	lockdep_assert_held(&mf_mutex);
-	if (folio_test_reserved(folio) || folio_test_slab(folio) ||
-	    folio_test_pgtable(folio) || folio_test_offline(folio))
-		return true;
-	if (!(folio_test_lru(folio) || folio_test_hugetlb(folio)))
-		return true;
-	if (!folio_mapped(folio))
+	if (!mf_user_mapped(folio))
 		return true;
 
 	mf_collect_victims(&vs, folio, page, flags);

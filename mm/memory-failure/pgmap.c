@@ -38,6 +38,26 @@ static void mf_unmap_range_and_kill(struct mf_victims *vs,
 }
 
 /*
+ * Mark a page of device memory and kill whoever maps it: the access cannot
+ * be retried.  Device-private and coherent memory is not CPU-addressable
+ * the usual way: not ours to handle (-ENXIO).
+ */
+static int mf_kill_device_page_users(struct folio *folio, int flags,
+				     struct dev_pagemap *pgmap)
+{
+	struct mf_victims vs;
+
+	if (pgmap->type == MEMORY_DEVICE_PRIVATE ||
+	    pgmap->type == MEMORY_DEVICE_COHERENT)
+		return -ENXIO;
+	SetPageHWPoison(&folio->page);
+	flags |= MF_ACTION_REQUIRED | MF_MUST_KILL;
+	mf_collect_victims(&vs, folio, &folio->page, flags);
+	mf_unmap_range_and_kill(&vs, folio->mapping, folio->index, flags);
+	return 0;
+}
+
+/*
  * The common handler <linux/memremap.h> names, for pagemaps without an
  * owner handler: poison, unmap and kill whoever maps the page.
  */
@@ -45,31 +65,15 @@ static int mf_generic_kill_procs(unsigned long pfn, int flags,
 				 struct dev_pagemap *pgmap)
 {
 	struct folio *folio = pfn_folio(pfn);
-	struct mf_victims vs;
 	dax_entry_t cookie;
-	int ret = 0;
+	int ret;
 
 	/* Pins the page's file mapping while we look at it. */
 	cookie = dax_lock_folio(folio);
 	if (!cookie)
 		return -EBUSY;
-
-	if (hwpoison_filter(&folio->page)) {
-		ret = -EOPNOTSUPP;
-		goto unlock;
-	}
-	/* Device-private memory is not CPU-addressable: not ours to handle. */
-	if (pgmap->type == MEMORY_DEVICE_PRIVATE ||
-	    pgmap->type == MEMORY_DEVICE_COHERENT) {
-		ret = -ENXIO;
-		goto unlock;
-	}
-
-	SetPageHWPoison(&folio->page);
-	flags |= MF_ACTION_REQUIRED | MF_MUST_KILL;
-	mf_collect_victims(&vs, folio, &folio->page, flags);
-	mf_unmap_range_and_kill(&vs, folio->mapping, folio->index, flags);
-unlock:
+	ret = hwpoison_filter(&folio->page) ? -EOPNOTSUPP :
+	      mf_kill_device_page_users(folio, flags, pgmap);
 	dax_unlock_folio(folio, cookie);
 	return ret;
 }

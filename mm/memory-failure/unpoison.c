@@ -70,17 +70,22 @@ static const char *mf_unpoison_refusal(struct folio *folio, struct page *page)
 /*
  * Clear the mark of a pinned or free page; mf_mutex held.  *@huge tells
  * that it was a hugetlb folio, uncounted page by page with its records.
+ * memory_failure() keeps no reference on a hugetlb folio (whoever else
+ * holds it, a file, a pipe or a migration, keeps it): only the pin is
+ * ours to drop.  A base page it kept has its reference to give back.
  */
 static int mf_unpoison_pinned(struct folio *folio, struct page *page, int pin,
 			      bool *huge)
 {
+	int ret;
+
 	if (folio_test_hugetlb(folio)) {
 		*huge = true;
-		if (!mf_hugetlb_drop_records(folio)) {
-			if (pin > 0)
-				folio_put(folio);
-			return -EBUSY;
-		}
+		ret = mf_hugetlb_drop_records(folio) &&
+		      folio_test_clear_hwpoison(folio) ? 0 : -EBUSY;
+		if (pin > 0)
+			folio_put(folio);
+		return ret;
 	}
 	if (!pin)
 		return folio_test_clear_hwpoison(folio) ? 0 : -EBUSY;

@@ -10,14 +10,36 @@
  * of the same content, MADV_MERGEABLE, and gets ready once ksmd merged
  * them into one KSM page (ksm/run must be 1).  With --huge-file it creates
  * a 2 MiB file on hugetlbfs and maps and fills its page (MAP_SHARED); the
- * file stays when the process ends, and with it the page.
+ * file stays when the process ends, and with it the page.  With --hugetlb
+ * it maps and fills one private anonymous 2 MiB hugetlb page instead
+ * (MAP_HUGETLB); the PFN printed is its head's.
+ *
+ * With --hugetlb --migrate N it does not wait for a signal but races
+ * migration with poisoning: one thread, on CPU 1, moves the page between
+ * nodes 0 and 1 with move_pages(2) over and over, while another, on CPU 0,
+ * takes N turns (at most --timeout SEC) at: poisoning one base page of it
+ * (offset 0, 1, 64, 67 or 511 in turn, at a random moment), through
+ * MADV_HWPOISON and hard_offline_page in turn; unpoisoning that page and
+ * the head; setting each node's 2 MiB pool back to its size at the start;
+ * and mapping a fresh page in place of the old one and touching it.
  *
  * Output:
  *   HWPT-READY pid=P cpu=C vaddr=0xV pfn=0xF paddr=0xA
  *   HWPT-SIGBUS code=NAME addr_ok=0|1 addr=0xX lsb=N
  * Exit: 0 after SIGBUS, 2 on timeout, 1 on error.
+ * With --migrate, after READY, per turn that found the page mapped:
+ *   HWPT-POISON route=madv|sysfs pfn=0xF head=0xH err=NAME sigbus=NAME|none
+ *   HWPT-UNPOISON pfn=0xF err=NAME head_err=NAME
+ * one line per unexpected event (a SIGBUS other than the MADV_HWPOISON
+ * caller's BUS_MCEERR_AR, or no fresh page to map):
+ *   HWPT-RACE-ERROR TEXT
+ * and at the end
+ *   HWPT-MIGRATE turns=T poisoned=P moved=M sigbus_ar=A errors=E
+ *   HWPT-MOVE-STATUS [ERRNO=COUNT ...]  (failed move_pages(2) per page status)
+ * Exit: 0 when errors=0, else 1.
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
 #include <time.h>
@@ -26,6 +48,10 @@
 #include "../../selftests/mm/memory-failure.h"
 
 #define KPF_KSM 21
+#define HUGE_SIZE (2L << 20)
+#ifndef MPOL_MF_MOVE
+#define MPOL_MF_MOVE (1 << 1)
+#endif
 
 static const char *bus_code_name(int code)
 {
@@ -47,15 +73,199 @@ static void print_usage(void)
 {
 	fprintf(stderr,
 		"usage: hwpt-victim [--kill early|late|default] [--spin] [--cpu N]\n"
-		"                   [--file PATH | --huge-file PATH | --ksm]\n"
-		"                   [--timeout SEC]\n");
+		"                   [--file PATH | --huge-file PATH | --ksm |\n"
+		"                    --hugetlb [--migrate N]] [--timeout SEC]\n");
 	exit(1);
+}
+
+/* --migrate: the page, at a fixed address, and what the threads count. */
+static char *race_page;
+static int race_done;
+static long race_moved, race_status[256];
+static long race_pool[2] = { -1, -1 };
+static sigjmp_buf race_env;
+static int race_code, race_errors;
+static pid_t race_tid;
+
+static const char *race_pool_path(int node)
+{
+	static char path[96];
+
+	snprintf(path, sizeof(path),
+		 "/sys/devices/system/node/node%d/hugepages/hugepages-2048kB/nr_hugepages",
+		 node);
+	return path;
+}
+
+/* Only the poisoner touches the page or injects: the mover must not fault. */
+static void race_sigbus(int sig, siginfo_t *si, void *uc)
+{
+	static const char msg[] = "HWPT-RACE-ERROR SIGBUS in the mover\n";
+
+	if (gettid() != race_tid) {
+		if (write(STDOUT_FILENO, msg, sizeof(msg) - 1) < 0)
+			_exit(1);
+		_exit(1);
+	}
+	race_code = si->si_code;
+	siglongjmp(race_env, 1);
+}
+
+static void race_pin(int cpu)
+{
+	cpu_set_t set;
+
+	/* Best effort: on one CPU the race is only less likely. */
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* Moves the page to the node it is not on, for as long as the race runs. */
+static void *race_mover(void *arg)
+{
+	void *addr = race_page;
+	int status, node;
+
+	race_pin(1);
+	while (!__atomic_load_n(&race_done, __ATOMIC_RELAXED)) {
+		if (syscall(SYS_move_pages, 0, 1UL, &addr, NULL, &status, 0))
+			status = -errno;
+		if (status >= 0) {
+			node = !status;
+			if (syscall(SYS_move_pages, 0, 1UL, &addr, &node,
+				    &status, MPOL_MF_MOVE))
+				status = -errno;
+			if (status == node) {
+				race_moved++;
+				continue;
+			}
+		}
+		if (status < 0 && -status < 256)
+			race_status[-status]++;
+	}
+	return NULL;
+}
+
+/*
+ * A fresh hugetlb page in place of the old one, touched, once the pools
+ * are back to their size: 0, an errno when none could be mapped, or -1
+ * when touching it raised SIGBUS.
+ */
+static int race_remap(void)
+{
+	void *p = MAP_FAILED;
+	int node, try;
+
+	for (try = 0; try < 50 && p == MAP_FAILED; try++) {
+		for (node = 0; node < 2; node++)
+			if (race_pool[node] >= 0)
+				mf_write_long(race_pool_path(node), race_pool[node]);
+		p = mmap(race_page, HUGE_SIZE, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB | MAP_FIXED,
+			 -1, 0);
+		if (p == MAP_FAILED)
+			usleep(20000);
+	}
+	if (p == MAP_FAILED)
+		return errno;
+	race_code = 0;
+	if (!sigsetjmp(race_env, 1)) {
+		race_page[0] = 1;
+		return 0;
+	}
+	return -1;
+}
+
+static const char *err_name(int err)
+{
+	return err ? strerrorname_np(err) : "OK";
+}
+
+static int race(int turns, int timeout)
+{
+	static const int offsets[] = { 0, 1, 64, 67, 511 };
+	struct sigaction sa = { .sa_sigaction = race_sigbus,
+				.sa_flags = SA_SIGINFO };
+	long psize = sysconf(_SC_PAGESIZE);
+	time_t end = time(NULL) + timeout;
+	/* Static: they must survive the SIGBUS handler's siglongjmp(). */
+	static int turn, poisoned, ar, err;
+	pthread_t mover;
+	int node;
+
+	for (node = 0; node < 2; node++)
+		race_pool[node] = mf_read_long(race_pool_path(node));
+	race_tid = gettid();
+	srand(getpid());
+	if (sigaction(SIGBUS, &sa, NULL) ||
+	    pthread_create(&mover, NULL, race_mover, NULL)) {
+		perror("hwpt-victim: --migrate");
+		return 1;
+	}
+	race_pin(0);
+	for (turn = 0; turn < turns && time(NULL) < end; turn++) {
+		int off = offsets[turn % 5];
+		char *sub = race_page + off * psize;
+		uint64_t pfn;
+
+		usleep(rand() % 4000);
+		pfn = mf_virt_to_pfn(sub);
+		if (pfn) {
+			err = 0;
+			race_code = 0;
+			if (!sigsetjmp(race_env, 1))
+				err = turn & 1 ?
+				      mf_inject_hard_offline(NULL, psize, pfn) :
+				      mf_inject_madv_hard(sub, psize, pfn);
+			if (race_code == BUS_MCEERR_AR && !(turn & 1)) {
+				ar++;
+			} else if (race_code) {
+				printf("HWPT-RACE-ERROR %s on %s\n",
+				       bus_code_name(race_code),
+				       turn & 1 ? "hard_offline_page" :
+				       "MADV_HWPOISON");
+				race_errors++;
+			}
+			poisoned += !err;
+			printf("HWPT-POISON route=%s pfn=%#llx head=%#llx err=%s sigbus=%s\n",
+			       turn & 1 ? "sysfs" : "madv",
+			       (unsigned long long)pfn,
+			       (unsigned long long)(pfn - off), err_name(err),
+			       race_code ? bus_code_name(race_code) : "none");
+			usleep(rand() % 2000);
+			err = mf_unpoison_pfn(pfn);
+			printf("HWPT-UNPOISON pfn=%#llx err=%s head_err=%s\n",
+			       (unsigned long long)pfn, err_name(err),
+			       err_name(mf_unpoison_pfn(pfn - off)));
+			fflush(stdout);
+		}
+		err = race_remap();
+		if (err) {
+			printf("HWPT-RACE-ERROR no fresh page: %s\n",
+			       err < 0 ? bus_code_name(race_code) :
+			       err_name(err));
+			race_errors++;
+			if (err > 0)
+				break;
+		}
+	}
+	__atomic_store_n(&race_done, 1, __ATOMIC_RELAXED);
+	pthread_join(mover, NULL);
+	printf("HWPT-MIGRATE turns=%d poisoned=%d moved=%ld sigbus_ar=%d errors=%d\n",
+	       turn, poisoned, race_moved, ar, race_errors);
+	printf("HWPT-MOVE-STATUS");
+	for (err = 1; err < 256; err++)
+		if (race_status[err])
+			printf(" %s=%ld", err_name(err), race_status[err]);
+	printf("\n");
+	return race_errors ? 1 : 0;
 }
 
 int main(int argc, char **argv)
 {
 	const char *kill_mode = NULL, *file = NULL, *huge_file = NULL;
-	static int timeout = 60, spin, ksm;
+	static int timeout = 60, spin, ksm, hugetlb, migrate;
 	int cpu = -1, i;
 	long psize = sysconf(_SC_PAGESIZE);
 	volatile char *page;
@@ -75,11 +285,17 @@ int main(int argc, char **argv)
 			huge_file = argv[++i];
 		else if (!strcmp(argv[i], "--ksm"))
 			ksm = 1;
+		else if (!strcmp(argv[i], "--hugetlb"))
+			hugetlb = 1;
+		else if (!strcmp(argv[i], "--migrate") && i + 1 < argc)
+			migrate = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
 			timeout = atoi(argv[++i]);
 		else
 			print_usage();
 	}
+	if ((hugetlb && (file || huge_file || ksm)) || (migrate && !hugetlb))
+		print_usage();
 
 	if (cpu >= 0) {
 		cpu_set_t set;
@@ -123,6 +339,11 @@ int main(int argc, char **argv)
 		close(fd);
 		if (page != MAP_FAILED)
 			memset((char *)page, 0x5a, hsize);
+	} else if (hugetlb) {
+		page = mmap(NULL, HUGE_SIZE, PROT_READ | PROT_WRITE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_HUGETLB, -1, 0);
+		if (page != MAP_FAILED)
+			memset((char *)page, 0x5a, HUGE_SIZE);
 	} else if (file) {
 		int fd = open(file, O_RDONLY);
 
@@ -142,7 +363,7 @@ int main(int argc, char **argv)
 	}
 	if (file)
 		(void)page[0];
-	else if (!huge_file)
+	else if (!huge_file && !hugetlb)
 		memset((char *)page, 0x5a, 2 * psize);
 
 	pfn = mf_virt_to_pfn((void *)page);
@@ -168,6 +389,15 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (migrate) {
+		race_page = (char *)page;
+		printf("HWPT-READY pid=%d cpu=%d vaddr=%p pfn=%#llx paddr=%#llx\n",
+		       getpid(), sched_getcpu(), (void *)page,
+		       (unsigned long long)pfn,
+		       (unsigned long long)pfn * psize);
+		fflush(stdout);
+		return race(migrate, timeout);
+	}
 	if (mf_catch_sigbus()) {
 		perror("sigaction");
 		return 1;
