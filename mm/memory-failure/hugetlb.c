@@ -16,6 +16,8 @@
 #include <linux/llist.h>
 #include <linux/mm.h>
 #include <linux/page_owner.h>
+#include <linux/page_table_check.h>
+#include <linux/pgalloc_tag.h>
 #include <linux/slab.h>
 
 #include "../internal.h"
@@ -135,6 +137,26 @@ static void mf_reset_tail(struct page *page)
 	set_page_private(page, 0);
 }
 
+/*
+ * A bad page of a folio being broken up, with no reference: do what the
+ * page allocator does to a hwpoisoned page freed to it, which it keeps
+ * back, then give it the reference and the mark of a page taken off the
+ * buddy allocator.  It never passes through a count of 1 on the way, for
+ * unpoison to see: the count is published last (a release, paired with
+ * mf_pin_poisoned()'s get), when the page is as unpoison expects it.
+ */
+static void mf_keep_bad_page(struct page *page)
+{
+	reset_page_owner(page, 0);
+	page_table_check_free(page, 0);
+	pgalloc_tag_sub(page, 1);
+	clear_page_tag_ref(page);
+	page->flags &= ~PAGE_FLAGS_CHECK_AT_PREP;
+	page_cpupid_reset_last(page);
+	SetPageHWPoisonTakenOff(page);
+	page_ref_unfreeze(page, 1);
+}
+
 /**
  * hugetlb_free_poisoned_folio() - free a poisoned folio but its bad pages
  * @folio: a folio that was hugetlb, out of the pool, with a frozen count
@@ -143,11 +165,11 @@ static void mf_reset_tail(struct page *page)
  * Called by mm/hugetlb.c instead of freeing the folio whole, which would
  * hand its bad pages to the buddy allocator with the rest.  The folio is
  * broken into base pages, as split_page() does for a block that is not
- * compound, the recorded pages are marked, and each page is freed on its
- * own: the page allocator keeps back a hwpoisoned base page.  A bad page
- * then gets a reference of its own and the mark of a page taken off the
- * buddy allocator, as a free page that memory_failure() retires has, so
- * that unpoison gives it back the same way.
+ * compound, the recorded pages are marked, and each healthy page is freed
+ * on its own.  A bad page is kept back as the page allocator would, and
+ * gets a reference of its own and the mark of a page taken off the buddy
+ * allocator, as a free page that memory_failure() retires has, so that
+ * unpoison gives it back the same way (mf_keep_bad_page()).
  *
  * Context: Process context; may sleep.
  */
@@ -175,16 +197,12 @@ void hugetlb_free_poisoned_folio(struct folio *folio)
 
 	for (i = 0; i < nr; i++) {
 		struct page *page = nth_page(head, i);
-		bool is_bad = PageHWPoison(page);
 
-		set_page_refcounted(page);
-		__free_page(page);
-		if (is_bad) {
-			/* Held back by the allocator, its count now 0. */
-			page->flags &= ~PAGE_FLAGS_CHECK_AT_PREP;
-			page_cpupid_reset_last(page);
-			set_page_count(page, 1);
-			SetPageHWPoisonTakenOff(page);
+		if (PageHWPoison(page))
+			mf_keep_bad_page(page);
+		else {
+			set_page_refcounted(page);
+			__free_page(page);
 		}
 		if (!(i % 4096))
 			cond_resched();

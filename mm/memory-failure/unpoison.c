@@ -33,9 +33,14 @@ static int mf_pin_poisoned(struct page *page)
 
 	if (mf_pin_hugetlb(page, true, &ret))
 		return ret;
-	if (mf_page_taken_off(page))
+	if (!get_page_unless_zero(page))
+		return 0;
+	/* After the get: a page kept back publishes its count last. */
+	if (mf_page_taken_off(page)) {
+		put_page(page);
 		return -EHWPOISON;
-	return get_page_unless_zero(page) ? 1 : 0;
+	}
+	return 1;
 }
 
 static int mf_pin_poisoned_page(struct page *page)
@@ -57,6 +62,10 @@ static const char *mf_unpoison_refusal(struct folio *folio, struct page *page)
 		return "page was already unpoisoned";
 	if (folio_ref_count(folio) > 1)
 		return "someone grabs the hwpoison page";
+	/* memory_failure() keeps no THP it could not split: it is in use. */
+	if (folio_test_large(folio) && !folio_test_hugetlb(folio) &&
+	    folio_ref_count(folio))
+		return "someone grabs the hwpoison page";
 	if (folio_test_slab(folio) || folio_test_pgtable(folio) ||
 	    folio_test_reserved(folio) || folio_test_offline(folio))
 		return "";
@@ -71,8 +80,8 @@ static const char *mf_unpoison_refusal(struct folio *folio, struct page *page)
  * Clear the mark of a pinned or free page; mf_mutex held.  *@huge tells
  * that it was a hugetlb folio, uncounted page by page with its records.
  * memory_failure() keeps no reference on a hugetlb folio (whoever else
- * holds it, a file, a pipe or a migration, keeps it): only the pin is
- * ours to drop.  A base page it kept has its reference to give back.
+ * holds it, a pipe or a migration, keeps it): only the pin is ours to
+ * drop.  A base page it kept has its reference to give back.
  */
 static int mf_unpoison_pinned(struct folio *folio, struct page *page, int pin,
 			      bool *huge)
@@ -87,8 +96,13 @@ static int mf_unpoison_pinned(struct folio *folio, struct page *page, int pin,
 			folio_put(folio);
 		return ret;
 	}
+	/*
+	 * No reference: a free page.  One the buddy allocator does not have
+	 * is on its way to being kept back: clearing its mark would lose it.
+	 */
 	if (!pin)
-		return folio_test_clear_hwpoison(folio) ? 0 : -EBUSY;
+		return is_free_buddy_page(page) && TestClearPageHWPoison(page) ?
+		       0 : -EBUSY;
 
 	/* Ours, then the reference that kept the page out of use. */
 	folio_put(folio);

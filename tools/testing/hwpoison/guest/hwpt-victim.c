@@ -190,7 +190,7 @@ static int race(int turns, int timeout)
 	long psize = sysconf(_SC_PAGESIZE);
 	time_t end = time(NULL) + timeout;
 	/* Static: they must survive the SIGBUS handler's siglongjmp(). */
-	static int turn, poisoned, ar, err;
+	static int turn, poisoned, ar, err, tries;
 	pthread_t mover;
 	int node;
 
@@ -210,7 +210,10 @@ static int race(int turns, int timeout)
 		uint64_t pfn;
 
 		usleep(rand() % 4000);
-		pfn = mf_virt_to_pfn(sub);
+		/* Mid-migration the page is not present: wait for it a little. */
+		for (tries = 0; !(pfn = mf_virt_to_pfn(sub)) && tries < 200;
+		     tries++)
+			usleep(500);
 		if (pfn) {
 			err = 0;
 			race_code = 0;
