@@ -169,6 +169,17 @@ def _wait_path(g, path, present, timeout=60):
     return True
 
 
+def _poison_in_dimm(g, dimm, pfn, path, value, kind):
+    """@pfn lies in @dimm (first PFN, pages); writing @value to @path
+    poisons it: "recovery action for @kind: Recovered"."""
+    first, pages = dimm
+    check(first <= pfn < first + pages, f'{kind} {pfn:#x} is not in the DIMM')
+    mark = g.console_mark()
+    err = hwpt_write(g, path, value)
+    check(err == 'OK', f'{path} {value}: {err}')
+    log_line(g, mark, pfn, kind, 'Recovered')
+
+
 # Stock 6.12 behaviour (weakness): a memory block that holds one poisoned
 # page can never be onlined again, in any form: the whole block (128 MiB
 # here) is lost for one bad 4 kB page, and since unpoison needs an online
@@ -209,12 +220,8 @@ def hotplug_poisoned_block(g):
 
     pfn = free_pfn(g, 1)
     first = addr >> 12
-    check(first <= pfn < first + (block >> 12),
-          f'free pfn {pfn:#x} is not in the DIMM')
-    mark = g.console_mark()
-    err = hwpt_write(g, f'{HWPOISON}/corrupt-pfn', f'{pfn:#x}')
-    check(err == 'OK', f'corrupt-pfn {pfn:#x}: {err}')
-    log_line(g, mark, pfn, 'free buddy page', 'Recovered')
+    _poison_in_dimm(g, (first, block >> 12), pfn, f'{HWPOISON}/corrupt-pfn',
+                    f'{pfn:#x}', 'free buddy page')
     check(meminfo_kb(g, 'HardwareCorrupted') == corrupted + 4,
           'HardwareCorrupted did not grow by 4 kB')
 
@@ -326,13 +333,9 @@ def hotplug_poisoned_hugetlb_file(g):
         seq = g.start_cmd(f'hwpt-victim --kill late --huge-file {mnt}/f '
                           '--timeout 5')
         pfn, paddr, _ = victim_ready(g, seq)
-        first = addr >> 12
-        check(first <= pfn < first + (block >> 12),
-              f'the hugetlb page {pfn:#x} is not in the DIMM')
-        mark = g.console_mark()
-        err = hwpt_write(g, f'{MEMORY}/hard_offline_page', f'{paddr:#x}')
-        check(err == 'OK', f'hard_offline_page: {err}')
-        log_line(g, mark, pfn, 'huge page', 'Recovered')
+        _poison_in_dimm(g, (addr >> 12, block >> 12), pfn,
+                        f'{MEMORY}/hard_offline_page', f'{paddr:#x}',
+                        'huge page')
         g.wait(seq, 60)         # its time is up; the file keeps the page
 
         t = time.time()
