@@ -198,9 +198,9 @@ void hugetlb_free_poisoned_folio(struct folio *folio)
 	for (i = 0; i < nr; i++) {
 		struct page *page = nth_page(head, i);
 
-		if (PageHWPoison(page))
+		if (PageHWPoison(page)) {
 			mf_keep_bad_page(page);
-		else {
+		} else {
 			set_page_refcounted(page);
 			__free_page(page);
 		}

@@ -515,10 +515,11 @@ static struct kunit_case mf_integration_cases[] = {
 
 static struct kunit_suite mf_integration_suite = {
 	.name = "memory_failure_integration",
-	.suite_init = mf_itest_suite_init,
-	.suite_exit = mf_itest_suite_exit,
-	.init = mf_itest_init,
 	.test_cases = mf_integration_cases,
+	/* Once for the suite, then before each case. */
+	.suite_init = mf_itest_suite_init,
+	.init = mf_itest_init,
+	.suite_exit = mf_itest_suite_exit,
 };
 
 kunit_test_suite(mf_integration_suite);

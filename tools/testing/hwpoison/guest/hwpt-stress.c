@@ -280,8 +280,8 @@
  * them, reservation or not; when they are all the pool has free, the
  * fault gets SIGBUS.  That is memory hotplug's doing, on either kernel:
  * counted as sigbus_offline, not a violation.  The offlines are the
- * hotplug actor's and any other main sees in the blocks' state files.)  sigbus_kind KIND is "unknown" outside any mapping of the
- * process.  sigbus_ctx CTX: access (during a touch), madvise (during the
+ * hotplug actor's and any other main sees in the blocks' state files.)
+ * sigbus_kind KIND is "unknown" outside any mapping of the process.  sigbus_ctx CTX: access (during a touch), madvise (during the
  * process's own injection), async (anywhere else, e.g. early kill), stale
  * (si_addr in a mapping just unmapped or moved), stray (si_addr in the
  * process's own untracked memory, heap or stack, whose page table holds a
@@ -960,6 +960,11 @@ static void record(int op, int kind, unsigned long pfn, int err)
 	lastop(op, kind, pfn, res_of(err));
 }
 
+static int is_hugetlb_kind(int kind)
+{
+	return kind == K_HUGETLB_PRIVATE || kind == K_HUGETLB_SHARED;
+}
+
 /*
  * The first memory block that is going offline (its state file says so
  * from isolation to the end of the offline), or -1.  open() and read()
@@ -1069,8 +1074,7 @@ static void fill_viol(struct viol *v, int type, int kind, int code, int lsb,
 	v->offlining = going_offline() + 1;
 	v->decided = 0;
 	v->pool[0] = 0;
-	if (type == V_CODE && (kind == K_HUGETLB_PRIVATE ||
-			       kind == K_HUGETLB_SHARED))
+	if (type == V_CODE && is_hugetlb_kind(kind))
 		pool_snapshot(v->pool, sizeof(v->pool));
 	STORE(&v->ready, 1);
 }
@@ -1184,9 +1188,9 @@ static void watch_offline(void)
 	static int w = -1;
 	int b = going_offline();
 
-	if (b >= 0 && w < 0)
+	if (b >= 0 && w < 0) {
 		w = offwin_open();
-	else if (b < 0 && w >= 0) {
+	} else if (b < 0 && w >= 0) {
 		offwin_close(w);
 		w = -1;
 	}
@@ -1466,11 +1470,6 @@ static int code_class(int code)
 	default:
 		return C_OTHER;
 	}
-}
-
-static int is_hugetlb_kind(int kind)
-{
-	return kind == K_HUGETLB_PRIVATE || kind == K_HUGETLB_SHARED;
 }
 
 static int lsb_ok(int kind, int lsb)
@@ -2441,35 +2440,49 @@ static int listed_pfn(unsigned long pfn)
 	return 0;
 }
 
-/*
- * List the poisoned pages of block @b that the run does not know (a soft
- * offline whose page moved under it: see "check moved"), just before the
- * block goes offline: then /proc/kpageflags cannot show them any more,
- * and the host's HardwareCorrupted check counts the run's listed pages in
- * offline blocks.  A hugetlb folio is never offlined while poisoned.
- */
-static void hp_adopt(int b)
+/* Calls @fn for every PFN in [@pfn, @end) that kpageflags says poisoned. */
+static void sweep_range(unsigned long pfn, unsigned long end,
+			void (*fn)(unsigned long pfn))
 {
 	static unsigned long buf[4096];
-	unsigned long pfn, i, n, first = (unsigned long)b * env.block_pages;
-	unsigned long end = first + env.block_pages;
+	unsigned long i, n;
 	ssize_t got;
 
 	page_flags(0);		/* opens kpageflags_fd */
-	for (pfn = first; pfn < end; pfn += n) {
+	for (; pfn < end; pfn += n) {
 		n = end - pfn < 4096 ? end - pfn : 4096;
 		got = pread(kpageflags_fd, buf, n * 8, pfn * 8);
 		if (got <= 0)
 			return;
 		n = got / 8;
-		for (i = 0; i < n; i++) {
-			if ((buf[i] & (KPF_HWPOISON | KPF_NOPAGE | KPF_HUGE)) !=
-			    KPF_HWPOISON || listed_pfn(pfn + i))
-				continue;
-			plog(pfn + i, K_UNLISTED, OP_HOTPLUG_OFFLINE);
-			poisoned_add(pfn + i, K_UNLISTED, OP_HOTPLUG_OFFLINE);
-		}
+		for (i = 0; i < n; i++)
+			if ((buf[i] & (KPF_HWPOISON | KPF_NOPAGE)) ==
+			    KPF_HWPOISON)
+				fn(pfn + i);
 	}
+}
+
+/* A hugetlb folio is never offlined while poisoned: base pages only. */
+static void adopt_unlisted(unsigned long pfn)
+{
+	if (page_flags(pfn) & KPF_HUGE || listed_pfn(pfn))
+		return;
+	plog(pfn, K_UNLISTED, OP_HOTPLUG_OFFLINE);
+	poisoned_add(pfn, K_UNLISTED, OP_HOTPLUG_OFFLINE);
+}
+
+/*
+ * List the poisoned pages of block @b that the run does not know (a soft
+ * offline whose page moved under it: see "check moved"), just before the
+ * block goes offline: then /proc/kpageflags cannot show them any more,
+ * and the host's HardwareCorrupted check counts the run's listed pages in
+ * offline blocks.
+ */
+static void hp_adopt(int b)
+{
+	unsigned long first = (unsigned long)b * env.block_pages;
+
+	sweep_range(first, first + env.block_pages, adopt_unlisted);
 }
 
 static void hotplug_cycle(int protect)
@@ -2979,26 +2992,11 @@ static int in_sorted(const unsigned long *v, unsigned int n, unsigned long x)
 /* Calls @fn for every System RAM PFN that /proc/kpageflags says poisoned. */
 static void sweep_poisoned(void (*fn)(unsigned long pfn))
 {
-	static unsigned long buf[4096];
-	unsigned long pfn, end, i, n;
 	int r;
-	ssize_t got;
 
-	page_flags(0);		/* opens kpageflags_fd */
-	for (r = 0; r < env.nram; r++) {
-		end = env.ram_start[r] + env.ram_pages[r];
-		for (pfn = env.ram_start[r]; pfn < end; pfn += n) {
-			n = end - pfn < 4096 ? end - pfn : 4096;
-			got = pread(kpageflags_fd, buf, n * 8, pfn * 8);
-			if (got <= 0)
-				break;
-			n = got / 8;
-			for (i = 0; i < n; i++)
-				if ((buf[i] & (KPF_HWPOISON | KPF_NOPAGE)) ==
-				    KPF_HWPOISON)
-					fn(pfn + i);
-		}
-	}
+	for (r = 0; r < env.nram; r++)
+		sweep_range(env.ram_start[r], env.ram_start[r] + env.ram_pages[r],
+			    fn);
 }
 
 static long nr_poisoned_huge;

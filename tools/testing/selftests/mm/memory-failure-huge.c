@@ -462,6 +462,18 @@ static void close_hugetlb_file(FIXTURE_DATA(memory_failure_huge) *self)
 }
 
 /*
+ * A bad page still in a hugetlb page (stock keeps it there) is unpoisoned
+ * whole, by its head, to leave the pool as it was: true if so.
+ */
+static bool unpoisoned_whole(FIXTURE_DATA(memory_failure_huge) *self)
+{
+	if (!(mf_kpageflags(self->base.pfn) & (1ULL << KPF_HUGE_BIT)))
+		return false;
+	mf_unpoison_pfn(self->base.pfn - BAD_SUBPAGE);
+	return true;
+}
+
+/*
  * A private hugetlb page with a poisoned subpage: the whole 2 MiB page is
  * lost for the process (SIGBUS BUS_MCEERR_AR with si_addr_lsb = 21, si_addr
  * the address touched), the page is dissolved out of the pool
@@ -546,11 +558,8 @@ TEST_F(memory_failure_huge, hugetlb_late_free)
 		EXPECT_FALSE(touch(p));
 		munmap(p, HPAGE_SIZE);
 	}
-	if (mf_kpageflags(self->base.pfn) & (1ULL << KPF_HUGE_BIT)) {
-		/* Still in the pool: unpoison it whole, by its head. */
-		mf_unpoison_pfn(self->base.pfn - BAD_SUBPAGE);
+	if (unpoisoned_whole(self))
 		return;
-	}
 	mf_unpoison_and_check(_metadata, self->base.pfn,
 			      self->base.corrupted_kb);
 }
@@ -605,11 +614,8 @@ TEST_F(memory_failure_huge, hugetlb_two_errors)
 	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
 		  self->base.corrupted_kb + 2 * self->psize / 1024);
 
-	if (mf_kpageflags(self->base.pfn) & (1ULL << KPF_HUGE_BIT)) {
-		/* Still in the pool: unpoison it whole, by its head. */
-		mf_unpoison_pfn(self->base.pfn - BAD_SUBPAGE);
+	if (unpoisoned_whole(self))
 		return;
-	}
 	mf_unpoison_and_check(_metadata, pfn2,
 			      self->base.corrupted_kb + self->psize / 1024);
 	mf_unpoison_and_check(_metadata, self->base.pfn,
@@ -740,11 +746,8 @@ TEST_F(memory_failure_huge, hugetlb_shared)
 	EXPECT_FALSE(mf_pfn_is_hwpoison(self->base.pfn - BAD_SUBPAGE));
 	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
 		  self->base.corrupted_kb + self->psize / 1024);
-	if (mf_kpageflags(self->base.pfn) & (1ULL << KPF_HUGE_BIT)) {
-		/* Still a hugetlb page: unpoison it whole, by its head. */
-		mf_unpoison_pfn(self->base.pfn - BAD_SUBPAGE);
+	if (unpoisoned_whole(self))
 		return;
-	}
 	mf_unpoison_and_check(_metadata, self->base.pfn,
 			      self->base.corrupted_kb);
 }
@@ -785,11 +788,8 @@ TEST_F(memory_failure_huge_unmapped, hugetlb_repeat)
 
 	close_hugetlb_file(h);
 	EXPECT_FALSE(mf_kpageflags(h->base.pfn) & (1ULL << KPF_HUGE_BIT));
-	if (mf_kpageflags(h->base.pfn) & (1ULL << KPF_HUGE_BIT)) {
-		/* Still a hugetlb page: unpoison it whole, by its head. */
-		mf_unpoison_pfn(h->base.pfn - BAD_SUBPAGE);
+	if (unpoisoned_whole(h))
 		return;
-	}
 	mf_unpoison_and_check(_metadata, h->base.pfn, h->base.corrupted_kb);
 }
 
