@@ -37,11 +37,30 @@
  *   HWPT-MIGRATE turns=T poisoned=P moved=M sigbus_ar=A errors=E
  *   HWPT-MOVE-STATUS [ERRNO=COUNT ...]  (failed move_pages(2) per page status)
  * Exit: 0 when errors=0, else 1.
+ *
+ * With --hugetlb --pinned N every migration fails: each turn a pipe holds
+ * a fresh page (vmsplice(2)), so the mover's move_pages(2) isolates it,
+ * fails and puts it back, over and over, while the main thread poisons a
+ * base page of it through hard_offline_page at a random moment.  The error
+ * finds the page in place (0, or EBUSY for the pipe's pin; the page is
+ * unmapped) or isolated (EBUSY).  The migration's next pass then unmaps a
+ * page poisoned while isolated; when no pass came after the error, the
+ * page stays mapped (a "hit").  The mover stops, the pipe lets go, and a
+ * hit must not be migratable again: move_pages(2) must report EBUSY for
+ * it rather than copy it to a new page.  Then the page is unmapped and
+ * unpoisoned (the host checks that nothing stays marked), and a fresh one
+ * mapped.  The run ends after N hits, 200 * N turns or the timeout.  Per
+ * turn and at the end:
+ *   HWPT-PINNED pfn=0xF err=NAME after=NAME|-  (after: status of the move
+ *                                             after a hit; "moved" if it moved)
+ *   HWPT-PINNED-END turns=T hits=H moved=M isolations=I errors=E
+ * Exit: 0 when moved=0 and errors=0, else 1.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/uio.h>
 #include <time.h>
 
 /* PFN lookup and SIGBUS catching, shared with the mm selftests. */
@@ -74,14 +93,15 @@ static void print_usage(void)
 	fprintf(stderr,
 		"usage: hwpt-victim [--kill early|late|default] [--spin] [--cpu N]\n"
 		"                   [--file PATH | --huge-file PATH | --ksm |\n"
-		"                    --hugetlb [--migrate N]] [--timeout SEC]\n");
+		"                    --hugetlb [--migrate N | --pinned N]]\n"
+		"                   [--timeout SEC]\n");
 	exit(1);
 }
 
 /* --migrate: the page, at a fixed address, and what the threads count. */
 static char *race_page;
 static int race_done;
-static long race_moved, race_status[256];
+static long race_moved, race_unmoved, race_status[256];
 static long race_pool[2] = { -1, -1 };
 static sigjmp_buf race_env;
 static int race_code, race_errors;
@@ -265,10 +285,134 @@ static int race(int turns, int timeout)
 	return race_errors ? 1 : 0;
 }
 
+/*
+ * --pinned: tries to move the pinned page to node *@arg, each try a failed
+ * migration, with as little else as possible between the tries.
+ */
+static void *pinned_mover(void *arg)
+{
+	void *addr = race_page;
+	int node = *(int *)arg, status;
+
+	race_pin(1);
+	while (!__atomic_load_n(&race_done, __ATOMIC_RELAXED))
+		if (syscall(SYS_move_pages, 0, 1UL, &addr, &node, &status,
+			    MPOL_MF_MOVE) > 0)
+			race_unmoved++;
+	return NULL;
+}
+
+/*
+ * --pinned: one turn.  Returns 1 on a hit, 0 otherwise, and counts in
+ * *moved a poisoned page that migrated anyway.  Cleaning up, the unpoison
+ * of the page may be refused while the freed folio awaits its break-up;
+ * then the head's clears the whole folio.
+ */
+static int pinned_turn(int off, int *moved)
+{
+	long psize = sysconf(_SC_PAGESIZE);
+	char *sub = race_page + off * psize;
+	struct iovec iov = { .iov_base = race_page, .iov_len = psize };
+	int pfd[2], err, status, node, hit = 0;
+	void *addr = race_page;
+	pthread_t mover;
+	uint64_t pfn;
+
+	pfn = mf_virt_to_pfn(sub);
+	if (!pfn || pipe(pfd)) {
+		printf("HWPT-RACE-ERROR no page or no pipe\n");
+		race_errors++;
+		return 0;
+	}
+	if (vmsplice(pfd[1], &iov, 1, 0) != psize) {
+		printf("HWPT-RACE-ERROR vmsplice: %s\n", err_name(errno));
+		race_errors++;
+		goto out;
+	}
+	if (syscall(SYS_move_pages, 0, 1UL, &addr, NULL, &status, 0) ||
+	    status < 0) {
+		printf("HWPT-RACE-ERROR no node for the page\n");
+		race_errors++;
+		goto out;
+	}
+	node = !status;
+	__atomic_store_n(&race_done, 0, __ATOMIC_RELAXED);
+	if (pthread_create(&mover, NULL, pinned_mover, &node)) {
+		race_errors++;
+		goto out;
+	}
+	usleep(2000 + rand() % 20000);
+	err = mf_inject_hard_offline(NULL, psize, pfn);
+	__atomic_store_n(&race_done, 1, __ATOMIC_RELAXED);
+	pthread_join(mover, NULL);
+	close(pfd[0]);
+	close(pfd[1]);
+	pfd[0] = -1;
+
+	if (err == EBUSY && mf_virt_to_pfn(sub) == pfn) {
+		hit = 1;
+		if (syscall(SYS_move_pages, 0, 1UL, &addr, &node, &status,
+			    MPOL_MF_MOVE))
+			status = -errno;
+		if (status == node)
+			++*moved;
+	} else if (err && err != EBUSY) {
+		printf("HWPT-RACE-ERROR hard_offline_page %#llx: %s\n",
+		       (unsigned long long)pfn, err_name(err));
+		race_errors++;
+	}
+	printf("HWPT-PINNED pfn=%#llx err=%s after=%s\n",
+	       (unsigned long long)pfn, err_name(err),
+	       !hit ? "-" : status == node ? "moved" :
+	       status < 0 ? err_name(-status) : "OTHER");
+	munmap(race_page, HUGE_SIZE);
+	if (mf_unpoison_pfn(pfn))
+		mf_unpoison_pfn(pfn - off);
+out:
+	if (pfd[0] >= 0) {
+		close(pfd[0]);
+		close(pfd[1]);
+	}
+	return hit;
+}
+
+static int pinned(int turns, int timeout)
+{
+	static const int offsets[] = { 0, 1, 64, 67, 511 };
+	time_t end = time(NULL) + timeout;
+	struct sigaction sa = { .sa_sigaction = race_sigbus,
+				.sa_flags = SA_SIGINFO };
+	int turn, node, err, hits = 0, moved = 0;
+
+	for (node = 0; node < 2; node++)
+		race_pool[node] = mf_read_long(race_pool_path(node));
+	race_tid = gettid();
+	srand(getpid());
+	if (sigaction(SIGBUS, &sa, NULL))
+		return 1;
+	race_pin(0);
+	for (turn = 0; hits < turns && turn < 200 * turns &&
+	     time(NULL) < end; turn++) {
+		hits += pinned_turn(offsets[turn % 5], &moved);
+		fflush(stdout);
+		err = race_remap();
+		if (err) {
+			printf("HWPT-RACE-ERROR no fresh page: %s\n",
+			       err < 0 ? bus_code_name(race_code) :
+			       err_name(err));
+			race_errors++;
+			break;
+		}
+	}
+	printf("HWPT-PINNED-END turns=%d hits=%d moved=%d isolations=%ld errors=%d\n",
+	       turn, hits, moved, race_unmoved, race_errors);
+	return moved || race_errors ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	const char *kill_mode = NULL, *file = NULL, *huge_file = NULL;
-	static int timeout = 60, spin, ksm, hugetlb, migrate;
+	static int timeout = 60, spin, ksm, hugetlb, migrate, pin_turns;
 	int cpu = -1, i;
 	long psize = sysconf(_SC_PAGESIZE);
 	volatile char *page;
@@ -292,12 +436,15 @@ int main(int argc, char **argv)
 			hugetlb = 1;
 		else if (!strcmp(argv[i], "--migrate") && i + 1 < argc)
 			migrate = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--pinned") && i + 1 < argc)
+			pin_turns = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--timeout") && i + 1 < argc)
 			timeout = atoi(argv[++i]);
 		else
 			print_usage();
 	}
-	if ((hugetlb && (file || huge_file || ksm)) || (migrate && !hugetlb))
+	if ((hugetlb && (file || huge_file || ksm)) ||
+	    ((migrate || pin_turns) && !hugetlb) || (migrate && pin_turns))
 		print_usage();
 
 	if (cpu >= 0) {
@@ -392,14 +539,15 @@ int main(int argc, char **argv)
 		}
 	}
 
-	if (migrate) {
+	if (migrate || pin_turns) {
 		race_page = (char *)page;
 		printf("HWPT-READY pid=%d cpu=%d vaddr=%p pfn=%#llx paddr=%#llx\n",
 		       getpid(), sched_getcpu(), (void *)page,
 		       (unsigned long long)pfn,
 		       (unsigned long long)pfn * psize);
 		fflush(stdout);
-		return race(migrate, timeout);
+		return migrate ? race(migrate, timeout) :
+				 pinned(pin_turns, timeout);
 	}
 	if (mf_catch_sigbus()) {
 		perror("sigaction");

@@ -793,6 +793,90 @@ TEST_F(memory_failure_huge_unmapped, hugetlb_repeat)
 	mf_unpoison_and_check(_metadata, h->base.pfn, h->base.corrupted_kb);
 }
 
+#define FAILSLAB		"/sys/kernel/debug/failslab/"
+
+/*
+ * Arms failslab (@on) so that the first allocation of this task that may
+ * not sleep fails (a raw error record is allocated under hugetlb_lock),
+ * or disarms it; false when there is no failslab to arm.
+ */
+static bool fail_next_atomic_slab(bool on)
+{
+	static const char *const attrs[][2] = {
+		{ "task-filter", "Y" }, { "ignore-gfp-wait", "Y" },
+		{ "cache-filter", "N" }, { "verbose", "0" }, { "space", "0" },
+		{ "interval", "1" }, { "times", "1" }, { "probability", "100" },
+	};
+	char path[128];
+	unsigned int i;
+
+	if (!on) {
+		mf_write_file("/proc/self/make-it-fail", "0");
+		return !mf_write_file(FAILSLAB "probability", "0");
+	}
+	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+		snprintf(path, sizeof(path), FAILSLAB "%s", attrs[i][0]);
+		if (mf_write_file(path, attrs[i][1]))
+			return false;
+	}
+	return !mf_write_file("/proc/self/make-it-fail", "1");
+}
+
+/*
+ * A second error in a hugetlb file page whose record cannot be allocated
+ * (failslab fails it): the records of the folio are given up, so no page
+ * of it can be told good from bad any more; a read of a healthy part of
+ * the file fails with EIO, where before it returned the data.  Both errors
+ * stay counted: HardwareCorrupted two pages up, the node's total two up.
+ * When the file goes away the folio is not broken up (which pages are bad
+ * is not known), and neither error is uncounted.
+ *
+ * Stock 6.12 (weakness): the failed allocation uncounts the page recorded
+ * before it, so HardwareCorrupted is one page up for two bad pages.
+ */
+TEST_F(memory_failure_huge_unmapped, hugetlb_record_alloc_fails)
+{
+	FIXTURE_DATA(memory_failure_huge) *h = &self->huge;
+	uint64_t pfn2;
+	char buf[64];
+	int err;
+
+	grow_pool(_metadata, h);
+	if (skipped(_metadata))
+		return;
+	map_hugetlb_shared(_metadata, h);
+	if (skipped(_metadata))
+		return;
+	ASSERT_EQ(munmap(h->map, h->map_len), 0);
+	h->map = NULL;
+	pfn2 = h->base.pfn + 4;
+
+	ASSERT_EQ(inject(_metadata, h, variant->inject), 0);
+	check_counters(_metadata, h, 1, 0);
+	/* The first page is recorded: the rest of the file reads. */
+	ASSERT_EQ(pread(h->memfd, buf, sizeof(buf), 0), sizeof(buf));
+
+	if (!fail_next_atomic_slab(true)) {
+		fail_next_atomic_slab(false);
+		SKIP(return, "no failslab in debugfs");
+	}
+	err = variant->inject(NULL, h->psize, pfn2);
+	fail_next_atomic_slab(false);
+	EXPECT_EQ(err, EHWPOISON);
+	EXPECT_EQ(mf_read_long(FAILSLAB "times"), 0);
+	EXPECT_EQ(pread(h->memfd, buf, sizeof(buf), 0), -1);
+	EXPECT_EQ(errno, EIO);
+
+	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
+		  h->base.corrupted_kb + 2 * h->psize / 1024);
+	EXPECT_EQ(mf_node_stat(h->base.node, "total"), h->base.total + 2);
+
+	close_hugetlb_file(h);
+	EXPECT_TRUE(mf_pfn_is_hwpoison(h->base.pfn));
+	EXPECT_EQ(mf_meminfo_kb("HardwareCorrupted"),
+		  h->base.corrupted_kb + 2 * h->psize / 1024);
+}
+
 /*
  * A free hugetlb page in the pool, poisoned by PFN: it is dissolved (the
  * pool shrinks by one page, HugePages_Total and HugePages_Free - 1), the

@@ -2,7 +2,7 @@
 """The raw error records of hugetlb folios: free pool pages dissolved with
 the HugeTLB vmemmap optimisation on, unpoisoned and reused; and an in-use
 hugetlb page migrated between the nodes while it is poisoned and
-unpoisoned."""
+unpoisoned, or poisoned while a failing migration holds it isolated."""
 
 import re
 import time
@@ -376,4 +376,107 @@ def hugetlb_migrate_while_poisoned(g):
           f'poisonings in {turns} turns; '
           + (re.search(r'HWPT-MOVE-STATUS.*', out) or [''])[0])
     _check_log_clean(g, mark, 'the race')
+    check(g.alive(), 'the guest died')
+
+
+PINNED_HITS = 3         # errors that leave the page isolated and mapped
+PINNED = re.compile(r'HWPT-PINNED pfn=(0x[0-9a-f]+) err=(\w+) after=(\S+)')
+
+
+# Stock 6.12 behaviour (weakness): folio_putback_active_hugetlb() makes a
+# folio migratable again whatever happened while it was isolated, so a
+# folio poisoned then is migrated by the next move_pages(2) (its contents
+# copied to a new page) and memory hot-remove, which finds it movable but
+# skips poisoned folios, retries it until a signal ends the offline.
+@scenario('qemu.hugetlb_poisoned_while_isolated', boot='own')
+def hugetlb_poisoned_while_isolated(g):
+    """An error on an in-use hugetlb page that a failing migration holds
+    isolated.
+
+    Each node's 2 MiB pool gets 3 free pages (Skip without a per-node pool
+    on node 0 and node 1).  hwpt-victim --hugetlb --pinned (see its head
+    comment) takes turns until 3 hits (at most 600 turns, 120 s): a pipe
+    holds a fresh private hugetlb page, so that one thread's move_pages(2)
+    of it to the other node isolates it and fails, over and over, while
+    hard_offline_page poisons one of its base pages at a random moment.
+    An error that finds the page in place is handled (0, or EBUSY for the
+    pipe's pin) and unmaps it; one that finds it isolated fails with EBUSY
+    ("recovery action for get hwpoison page: Ignored") and marks it, and
+    unless a further pass of the migration unmaps it, the page stays
+    mapped (a hit).  Once the pipe let go, a hit must not migrate:
+    move_pages(2) reports EBUSY for it.  The run must end by itself (exit
+    0) with at least one hit, no poisoned page moved, no other error and
+    at least 20 failed migrations; afterwards no page of the run may stay
+    KPF_HWPOISON, and HardwareCorrupted and HugePages_Total are back where
+    they were.  No WARNING, BUG or oops in the kernel log.
+    """
+    for node in (0, 1):
+        if g.sh(f'test -w {_node_pool(node)}')[0]:
+            raise Skip(f'no 2 MiB hugetlb pool on node{node}')
+    mark = g.console_mark()
+    corrupted = meminfo_kb(g, 'HardwareCorrupted')
+    marked = _marked(g)
+    total = _hugepages(g, 'Total')
+    old = [int(g.read_file(_node_pool(n))) for n in (0, 1)]
+    try:
+        for n in (0, 1):
+            g.sh_ok(f'echo {old[n] + RACE_POOL} > {_node_pool(n)}')
+        job = g.start_cmd(f'hwpt-victim --hugetlb --pinned {PINNED_HITS} '
+                          '--timeout 120')
+        rc, out = g.wait(job, 300)
+    finally:
+        g.sh(f'echo {old[0]} > {_node_pool(0)}; '
+             f'echo {old[1]} > {_node_pool(1)}; true')
+    m = re.search(r'HWPT-PINNED-END turns=(\d+) hits=(\d+) moved=(\d+) '
+                  r'isolations=(\d+) errors=(\d+)', out)
+    check(m, f'the run did not finish (exit {rc}): {out.strip()[-400:]}')
+    turns, hits, moved, isolations, errors = (int(x) for x in m.groups())
+    race_errors = re.findall(r'HWPT-RACE-ERROR (.*)', out)
+    check(not errors and not race_errors,
+          f'{errors} error(s): {"; ".join(race_errors[:3])}')
+    check(not moved, f'{moved} of {hits} page(s) poisoned while isolated '
+          'migrated afterwards: ' + '; '.join(
+              f'{p} after={a}' for p, e, a in PINNED.findall(out)
+              if a not in ('-', 'EBUSY')))
+    check(hits and isolations >= 20,
+          f'the race was not tried: {hits} hits and {isolations} failed '
+          f'migrations in {turns} turns')
+    check(rc == 0, f'hwpt-victim --pinned exited {rc}')
+    # One line per error; the turns reuse pages, so match them in order.
+    errors = PINNED.findall(out)
+    end = time.time() + 10
+    while True:
+        found = re.findall(r'Memory failure: (0x[0-9a-f]+): recovery action '
+                           r'for (.+?: \w+)', g.console(mark))
+        if len(found) >= len(errors) or time.time() > end:
+            break
+        time.sleep(0.2)
+    lines = {}
+    for p, what in found:
+        lines.setdefault(int(p, 16), []).append(what)
+    seen = {}
+    for p, e, a in errors:
+        pfn = int(p, 16)
+        n = seen[pfn] = seen.get(pfn, -1) + 1
+        if a == '-':
+            continue
+        got = lines.get(pfn, [])[n:n + 1] or ['no line']
+        check(got[0] == 'get hwpoison page: Ignored',
+              f'{pfn:#x}, poisoned while isolated: "{got[0]}", not '
+              '"get hwpoison page: Ignored"')
+
+    left = _marked(g) - marked
+    if left:
+        errs = _unpoison_all(g, left)
+        left = _marked(g) - marked
+        check(not left, f'{len(left)} page(s) still KPF_HWPOISON after the '
+              'run: ' + ', '.join(f'{p:#x} (unpoison {errs.get(p)})'
+                                  for p in sorted(left)))
+    now = _hugepages(g, 'Total')
+    check(now == total, f'HugePages_Total {now} with the pools set back, '
+          f'not {total}')
+    now = meminfo_kb(g, 'HardwareCorrupted')
+    check(now == corrupted, f'HardwareCorrupted {now} kB after the run, '
+          f'{now - corrupted:+d} kB from {corrupted} kB before')
+    _check_log_clean(g, mark, 'the run')
     check(g.alive(), 'the guest died')
