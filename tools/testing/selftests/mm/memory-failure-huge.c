@@ -819,7 +819,7 @@ static bool fail_next_atomic_slab(bool on)
 		mf_write_file("/proc/self/make-it-fail", "0");
 		return !mf_write_file(FAILSLAB "probability", "0");
 	}
-	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(attrs); i++) {
 		snprintf(path, sizeof(path), FAILSLAB "%s", attrs[i][0]);
 		if (mf_write_file(path, attrs[i][1]))
 			return false;
