@@ -202,6 +202,19 @@ static const char *err_name(int err)
 	return err ? strerrorname_np(err) : "OK";
 }
 
+/* race_remap(), an error counted and printed: returns race_remap()'s. */
+static int race_fresh_page(void)
+{
+	int err = race_remap();
+
+	if (err) {
+		printf("HWPT-RACE-ERROR no fresh page: %s\n",
+		       err < 0 ? bus_code_name(race_code) : err_name(err));
+		race_errors++;
+	}
+	return err;
+}
+
 static int race(int turns, int timeout)
 {
 	static const int offsets[] = { 0, 1, 64, 67, 511 };
@@ -263,15 +276,9 @@ static int race(int turns, int timeout)
 			       err_name(mf_unpoison_pfn(pfn - off)));
 			fflush(stdout);
 		}
-		err = race_remap();
-		if (err) {
-			printf("HWPT-RACE-ERROR no fresh page: %s\n",
-			       err < 0 ? bus_code_name(race_code) :
-			       err_name(err));
-			race_errors++;
-			if (err > 0)
-				break;
-		}
+		/* A SIGBUS on the fresh page is counted; go on. */
+		if (race_fresh_page() > 0)
+			break;
 	}
 	__atomic_store_n(&race_done, 1, __ATOMIC_RELAXED);
 	pthread_join(mover, NULL);
@@ -382,7 +389,7 @@ static int pinned(int turns, int timeout)
 	time_t end = time(NULL) + timeout;
 	struct sigaction sa = { .sa_sigaction = race_sigbus,
 				.sa_flags = SA_SIGINFO };
-	int turn, node, err, hits = 0, moved = 0;
+	int turn, node, hits = 0, moved = 0;
 
 	for (node = 0; node < 2; node++)
 		race_pool[node] = mf_read_long(race_pool_path(node));
@@ -395,14 +402,8 @@ static int pinned(int turns, int timeout)
 	     time(NULL) < end; turn++) {
 		hits += pinned_turn(offsets[turn % 5], &moved);
 		fflush(stdout);
-		err = race_remap();
-		if (err) {
-			printf("HWPT-RACE-ERROR no fresh page: %s\n",
-			       err < 0 ? bus_code_name(race_code) :
-			       err_name(err));
-			race_errors++;
+		if (race_fresh_page())
 			break;
-		}
 	}
 	printf("HWPT-PINNED-END turns=%d hits=%d moved=%d isolations=%ld errors=%d\n",
 	       turn, hits, moved, race_unmoved, race_errors);

@@ -758,6 +758,24 @@ TEST_F(memory_failure_huge, hugetlb_shared)
 }
 
 /*
+ * A page of the pool in a hugetlbfs file (the memfd) that nothing maps,
+ * with its baseline taken: false if the test was skipped.
+ */
+static bool file_page_unmapped(struct __test_metadata *_metadata,
+			       FIXTURE_DATA(memory_failure_huge) *h)
+{
+	grow_pool(_metadata, h);
+	if (skipped(_metadata))
+		return false;
+	map_hugetlb_shared(_metadata, h);
+	if (skipped(_metadata))
+		return false;
+	ASSERT_EQ(munmap(h->map, h->map_len), 0);
+	h->map = NULL;
+	return true;
+}
+
+/*
  * The same subpage of an in-use hugetlb page poisoned again, three times,
  * by PFN (the page stays in its file, poisoned): each repeat fails with
  * EHWPOISON and changes nothing, neither HardwareCorrupted nor the node's
@@ -772,14 +790,8 @@ TEST_F(memory_failure_huge_unmapped, hugetlb_repeat)
 	FIXTURE_DATA(memory_failure_huge) *h = &self->huge;
 	int i;
 
-	grow_pool(_metadata, h);
-	if (skipped(_metadata))
+	if (!file_page_unmapped(_metadata, h))
 		return;
-	map_hugetlb_shared(_metadata, h);
-	if (skipped(_metadata))
-		return;
-	ASSERT_EQ(munmap(h->map, h->map_len), 0);
-	h->map = NULL;
 
 	ASSERT_EQ(inject(_metadata, h, variant->inject), 0);
 	EXPECT_TRUE(mf_pfn_is_hwpoison(h->base.pfn));
@@ -846,14 +858,8 @@ TEST_F(memory_failure_huge_unmapped, hugetlb_record_alloc_fails)
 	char buf[64];
 	int err;
 
-	grow_pool(_metadata, h);
-	if (skipped(_metadata))
+	if (!file_page_unmapped(_metadata, h))
 		return;
-	map_hugetlb_shared(_metadata, h);
-	if (skipped(_metadata))
-		return;
-	ASSERT_EQ(munmap(h->map, h->map_len), 0);
-	h->map = NULL;
 	pfn2 = h->base.pfn + 4;
 
 	ASSERT_EQ(inject(_metadata, h, variant->inject), 0);

@@ -258,6 +258,18 @@ LOGGED = re.compile(r'Memory failure: (0x[0-9a-f]+):|'
                     r'Injecting memory failure for pfn (0x[0-9a-f]+)')
 
 
+def _race_baseline(g):
+    """Skip without a 2 MiB pool on node 0 and node 1; else the console
+    mark, HardwareCorrupted, the marked PFNs, HugePages_Total and each
+    node's pool size before a race."""
+    for node in (0, 1):
+        if g.sh(f'test -w {_node_pool(node)}')[0]:
+            raise Skip(f'no 2 MiB hugetlb pool on node{node}')
+    return (g.console_mark(), meminfo_kb(g, 'HardwareCorrupted'),
+            _marked(g), _hugepages(g, 'Total'),
+            [int(g.read_file(_node_pool(n))) for n in (0, 1)])
+
+
 def _stat_pages(g):
     """The sum over the nodes of total + soft_offlined - unpoisoned (what
     HardwareCorrupted is, in pages, when nothing is being handled), or None
@@ -311,14 +323,7 @@ def hugetlb_migrate_while_poisoned(g):
     the sum over the nodes of total + soft_offlined - unpoisoned.  No
     WARNING, BUG or oops in the kernel log, and the guest lives.
     """
-    for node in (0, 1):
-        if g.sh(f'test -w {_node_pool(node)}')[0]:
-            raise Skip(f'no 2 MiB hugetlb pool on node{node}')
-    mark = g.console_mark()
-    corrupted = meminfo_kb(g, 'HardwareCorrupted')
-    marked = _marked(g)
-    total = _hugepages(g, 'Total')
-    old = [int(g.read_file(_node_pool(n))) for n in (0, 1)]
+    mark, corrupted, marked, total, old = _race_baseline(g)
     try:
         for n in (0, 1):
             g.sh_ok(f'echo {old[n] + RACE_POOL} > {_node_pool(n)}')
@@ -410,14 +415,7 @@ def hugetlb_poisoned_while_isolated(g):
     KPF_HWPOISON, and HardwareCorrupted and HugePages_Total are back where
     they were.  No WARNING, BUG or oops in the kernel log.
     """
-    for node in (0, 1):
-        if g.sh(f'test -w {_node_pool(node)}')[0]:
-            raise Skip(f'no 2 MiB hugetlb pool on node{node}')
-    mark = g.console_mark()
-    corrupted = meminfo_kb(g, 'HardwareCorrupted')
-    marked = _marked(g)
-    total = _hugepages(g, 'Total')
-    old = [int(g.read_file(_node_pool(n))) for n in (0, 1)]
+    mark, corrupted, marked, total, old = _race_baseline(g)
     try:
         for n in (0, 1):
             g.sh_ok(f'echo {old[n] + RACE_POOL} > {_node_pool(n)}')
