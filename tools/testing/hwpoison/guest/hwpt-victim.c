@@ -47,7 +47,7 @@
  * page poisoned while isolated; when no pass came after the error, the
  * page stays mapped (a "hit").  The mover stops, the pipe lets go, and a
  * hit must not be migratable again: move_pages(2) must report EBUSY for
- * it rather than copy it to a new page.  Then the page is unmapped and
+ * it rather than migrate it.  Then the page is unmapped and
  * unpoisoned (the host checks that nothing stays marked), and a fresh one
  * mapped.  The run ends after N hits, 200 * N turns or the timeout.  Per
  * turn and at the end:
@@ -345,6 +345,7 @@ static int pinned_turn(int off, int *moved)
 	node = !status;
 	__atomic_store_n(&race_done, 0, __ATOMIC_RELAXED);
 	if (pthread_create(&mover, NULL, pinned_mover, &node)) {
+		printf("HWPT-RACE-ERROR no mover thread\n");
 		race_errors++;
 		goto out;
 	}

@@ -390,9 +390,9 @@ PINNED = re.compile(r'HWPT-PINNED pfn=(0x[0-9a-f]+) err=(\w+) after=(\S+)')
 
 # Stock 6.12 behaviour (weakness): folio_putback_active_hugetlb() makes a
 # folio migratable again whatever happened while it was isolated, so a
-# folio poisoned then is migrated by the next move_pages(2) (its contents
-# copied to a new page) and memory hot-remove, which finds it movable but
-# skips poisoned folios, retries it until a signal ends the offline.
+# folio poisoned then is migrated by the next move_pages(2), which reports
+# success, and memory hot-remove, which finds it movable but skips
+# poisoned folios, retries it until a signal ends the offline.
 @scenario('qemu.hugetlb_poisoned_while_isolated', boot='own')
 def hugetlb_poisoned_while_isolated(g):
     """An error on an in-use hugetlb page that a failing migration holds
