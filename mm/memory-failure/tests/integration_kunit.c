@@ -4,7 +4,7 @@
  * soft_offline_page() and unpoison_memory() on real pages.
  *
  * The outcome of each error is read from the memory_failure_event
- * tracepoint, through a probe that lives as long as the suite.  Every page
+ * tracepoint, through a probe that lives as long as each case.  Every page
  * poisoned here is unpoisoned again, also when a case fails; that is only
  * possible while no real hardware error has been handled, so the cases
  * that poison skip after one.  They all skip unless
@@ -108,12 +108,8 @@ static bool mf_itest_filtering(void)
 #endif
 }
 
-static int mf_itest_suite_init(struct kunit_suite *suite)
-{
-	return register_trace_memory_failure_event(mf_itest_probe, NULL);
-}
-
-static void mf_itest_suite_exit(struct kunit_suite *suite)
+/* Each case owns the probe: it goes when the case ends, however it ends. */
+static void mf_itest_unprobe(void *unused)
 {
 	unregister_trace_memory_failure_event(mf_itest_probe, NULL);
 	tracepoint_synchronize_unregister();
@@ -121,10 +117,15 @@ static void mf_itest_suite_exit(struct kunit_suite *suite)
 
 static int mf_itest_init(struct kunit *test)
 {
+	int ret;
+
 	if (!mf_recovery_enabled())
 		kunit_skip(test, "vm.memory_failure_recovery is off");
 	mf_itest_watch(ULONG_MAX);
-	return 0;
+	ret = register_trace_memory_failure_event(mf_itest_probe, NULL);
+	if (ret)
+		return ret;
+	return kunit_add_action_or_reset(test, mf_itest_unprobe, NULL);
 }
 
 /* A case that poisons must be able to unpoison, and see its errors land. */
@@ -516,10 +517,7 @@ static struct kunit_case mf_integration_cases[] = {
 static struct kunit_suite mf_integration_suite = {
 	.name = "memory_failure_integration",
 	.test_cases = mf_integration_cases,
-	/* Once for the suite, then before each case. */
-	.suite_init = mf_itest_suite_init,
 	.init = mf_itest_init,
-	.suite_exit = mf_itest_suite_exit,
 };
 
 kunit_test_suite(mf_integration_suite);

@@ -215,30 +215,42 @@ static int race_fresh_page(void)
 	return err;
 }
 
-static int race(int turns, int timeout)
+/* The base pages poisoned in turn: head, first tails, middle, last. */
+static const int race_offsets[] = { 0, 1, 64, 67, 511 };
+
+/*
+ * What both races need first: the pools to restore before each fresh
+ * page, the SIGBUS catcher, a seed.  The caller's thread is the poisoner.
+ */
+static int race_prepare(void)
 {
-	static const int offsets[] = { 0, 1, 64, 67, 511 };
 	struct sigaction sa = { .sa_sigaction = race_sigbus,
 				.sa_flags = SA_SIGINFO };
-	long psize = sysconf(_SC_PAGESIZE);
-	time_t end = time(NULL) + timeout;
-	/* Static: they must survive the SIGBUS handler's siglongjmp(). */
-	static int turn, poisoned, ar, err, tries;
-	pthread_t mover;
 	int node;
 
 	for (node = 0; node < 2; node++)
 		race_pool[node] = mf_read_long(race_pool_path(node));
 	race_tid = gettid();
 	srand(getpid());
-	if (sigaction(SIGBUS, &sa, NULL) ||
+	return sigaction(SIGBUS, &sa, NULL);
+}
+
+static int race(int turns, int timeout)
+{
+	long psize = sysconf(_SC_PAGESIZE);
+	time_t end = time(NULL) + timeout;
+	/* Static: they must survive the SIGBUS handler's siglongjmp(). */
+	static int turn, poisoned, ar, err, tries;
+	pthread_t mover;
+
+	if (race_prepare() ||
 	    pthread_create(&mover, NULL, race_mover, NULL)) {
 		perror("hwpt-victim: --migrate");
 		return 1;
 	}
 	race_pin(0);
 	for (turn = 0; turn < turns && time(NULL) < end; turn++) {
-		int off = offsets[turn % 5];
+		int off = race_offsets[turn % 5];
 		char *sub = race_page + off * psize;
 		uint64_t pfn;
 
@@ -310,6 +322,48 @@ static void *pinned_mover(void *arg)
 }
 
 /*
+ * --pinned: poisons base page @pfn of the page while a pipe pins the page
+ * and a mover keeps failing to migrate it.  Returns the injection's errno,
+ * or -1 when the race could not be set up; the pin is gone on return.
+ */
+static int pinned_poison(uint64_t pfn, int *node)
+{
+	long psize = sysconf(_SC_PAGESIZE);
+	struct iovec iov = { .iov_base = race_page, .iov_len = psize };
+	void *addr = race_page;
+	int pfd[2], status, err = -1;
+	pthread_t mover;
+
+	if (pipe(pfd)) {
+		printf("HWPT-RACE-ERROR no pipe\n");
+		return -1;
+	}
+	if (vmsplice(pfd[1], &iov, 1, 0) != psize) {
+		printf("HWPT-RACE-ERROR vmsplice: %s\n", err_name(errno));
+		goto out;
+	}
+	if (syscall(SYS_move_pages, 0, 1UL, &addr, NULL, &status, 0) ||
+	    status < 0) {
+		printf("HWPT-RACE-ERROR no node for the page\n");
+		goto out;
+	}
+	*node = !status;
+	__atomic_store_n(&race_done, 0, __ATOMIC_RELAXED);
+	if (pthread_create(&mover, NULL, pinned_mover, node)) {
+		printf("HWPT-RACE-ERROR no mover thread\n");
+		goto out;
+	}
+	usleep(2000 + rand() % 20000);
+	err = mf_inject_hard_offline(NULL, psize, pfn);
+	__atomic_store_n(&race_done, 1, __ATOMIC_RELAXED);
+	pthread_join(mover, NULL);
+out:
+	close(pfd[0]);
+	close(pfd[1]);
+	return err;
+}
+
+/*
  * --pinned: one turn.  Returns 1 on a hit, 0 otherwise, and counts in
  * *moved a poisoned page that migrated anyway.  Cleaning up, the unpoison
  * of the page may be refused while the freed folio awaits its break-up;
@@ -317,46 +371,18 @@ static void *pinned_mover(void *arg)
  */
 static int pinned_turn(int off, int *moved)
 {
-	long psize = sysconf(_SC_PAGESIZE);
-	char *sub = race_page + off * psize;
-	struct iovec iov = { .iov_base = race_page, .iov_len = psize };
-	int pfd[2], err, status, node, hit = 0;
+	char *sub = race_page + off * sysconf(_SC_PAGESIZE);
+	uint64_t pfn = mf_virt_to_pfn(sub);
+	int err, status = 0, node, hit = 0;
 	void *addr = race_page;
-	pthread_t mover;
-	uint64_t pfn;
 
-	pfn = mf_virt_to_pfn(sub);
-	if (!pfn || pipe(pfd)) {
-		printf("HWPT-RACE-ERROR no page or no pipe\n");
+	if (!pfn)
+		printf("HWPT-RACE-ERROR the page is not mapped\n");
+	err = pfn ? pinned_poison(pfn, &node) : -1;
+	if (err < 0) {
 		race_errors++;
 		return 0;
 	}
-	if (vmsplice(pfd[1], &iov, 1, 0) != psize) {
-		printf("HWPT-RACE-ERROR vmsplice: %s\n", err_name(errno));
-		race_errors++;
-		goto out;
-	}
-	if (syscall(SYS_move_pages, 0, 1UL, &addr, NULL, &status, 0) ||
-	    status < 0) {
-		printf("HWPT-RACE-ERROR no node for the page\n");
-		race_errors++;
-		goto out;
-	}
-	node = !status;
-	__atomic_store_n(&race_done, 0, __ATOMIC_RELAXED);
-	if (pthread_create(&mover, NULL, pinned_mover, &node)) {
-		printf("HWPT-RACE-ERROR no mover thread\n");
-		race_errors++;
-		goto out;
-	}
-	usleep(2000 + rand() % 20000);
-	err = mf_inject_hard_offline(NULL, psize, pfn);
-	__atomic_store_n(&race_done, 1, __ATOMIC_RELAXED);
-	pthread_join(mover, NULL);
-	close(pfd[0]);
-	close(pfd[1]);
-	pfd[0] = -1;
-
 	if (err == EBUSY && mf_virt_to_pfn(sub) == pfn) {
 		hit = 1;
 		if (syscall(SYS_move_pages, 0, 1UL, &addr, &node, &status,
@@ -376,32 +402,20 @@ static int pinned_turn(int off, int *moved)
 	munmap(race_page, HUGE_SIZE);
 	if (mf_unpoison_pfn(pfn))
 		mf_unpoison_pfn(pfn - off);
-out:
-	if (pfd[0] >= 0) {
-		close(pfd[0]);
-		close(pfd[1]);
-	}
 	return hit;
 }
 
 static int pinned(int turns, int timeout)
 {
-	static const int offsets[] = { 0, 1, 64, 67, 511 };
 	time_t end = time(NULL) + timeout;
-	struct sigaction sa = { .sa_sigaction = race_sigbus,
-				.sa_flags = SA_SIGINFO };
-	int turn, node, hits = 0, moved = 0;
+	int turn, hits = 0, moved = 0;
 
-	for (node = 0; node < 2; node++)
-		race_pool[node] = mf_read_long(race_pool_path(node));
-	race_tid = gettid();
-	srand(getpid());
-	if (sigaction(SIGBUS, &sa, NULL))
+	if (race_prepare())
 		return 1;
 	race_pin(0);
 	for (turn = 0; hits < turns && turn < 200 * turns &&
 	     time(NULL) < end; turn++) {
-		hits += pinned_turn(offsets[turn % 5], &moved);
+		hits += pinned_turn(race_offsets[turn % 5], &moved);
 		fflush(stdout);
 		if (race_fresh_page())
 			break;

@@ -441,19 +441,19 @@ def hugetlb_poisoned_while_isolated(g):
           f'migrations in {turns} turns')
     check(rc == 0, f'hwpt-victim --pinned exited {rc}')
     # One line per error; the turns reuse pages, so match them in order.
-    errors = PINNED.findall(out)
+    injected = PINNED.findall(out)
     end = time.time() + 10
     while True:
         found = re.findall(r'Memory failure: (0x[0-9a-f]+): recovery action '
                            r'for (.+?: \w+)', g.console(mark))
-        if len(found) >= len(errors) or time.time() > end:
+        if len(found) >= len(injected) or time.time() > end:
             break
         time.sleep(0.2)
     lines = {}
     for p, what in found:
         lines.setdefault(int(p, 16), []).append(what)
     seen = {}
-    for p, e, a in errors:
+    for p, e, a in injected:
         pfn = int(p, 16)
         n = seen[pfn] = seen.get(pfn, -1) + 1
         if a == '-':
